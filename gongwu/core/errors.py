@@ -1,0 +1,84 @@
+"""The domain error tree.
+
+Every error a user can cause is a :class:`DomainError` with a stable ``code`` (``"budget.insufficient"``),
+a message a person understands, and optional ``details``. Services raise them; the composition root
+(``gongwu.app.errors``) maps each family to one HTTP status in one place. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "Unauthenticated",
+    "Unavailable",
+]
+
+
+class DomainError(Exception):
+    """Base of every error a caller can act on."""
+
+    code: str = "error"
+    default_message: str = "The request could not be completed."
+
+    def __init__(
+        self, message: str | None = None, *, code: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        self.message = message or self.default_message
+        if code is not None:
+            self.code = code
+        self.details: dict[str, Any] = dict(details or {})
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class InvalidInput(DomainError):
+    """The input breaks a rule of the domain (a bad plate, a window that ends before it starts)."""
+
+    code = "invalid_input"
+    default_message = "The input is not valid."
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or is outside what the caller may see (the two are not told apart)."""
+
+    code = "not_found"
+    default_message = "Not found."
+
+
+class Conflict(DomainError):
+    """The input is valid but the current state forbids it (budget exhausted, quota full, wrong status)."""
+
+    code = "conflict"
+    default_message = "The request conflicts with the current state."
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials: wrong password, expired or tampered token, disabled user."""
+
+    code = "auth.unauthenticated"
+    default_message = "Please log in."
+
+
+class Forbidden(DomainError):
+    """Authenticated, but the caller's roles or unit do not allow this action."""
+
+    code = "auth.forbidden"
+    default_message = "You are not allowed to do this."
+
+
+class Unavailable(DomainError):
+    """A component this needs is not ready (no map imported, optimizer busy, engine unreachable)."""
+
+    code = "unavailable"
+    default_message = "This is not available right now."
