@@ -1,0 +1,107 @@
+"""Value objects and the :class:`TravelTimes` interface every engine implements.
+
+Points are WGS-84 ``(lat, lon)`` (the same order as :func:`gongwu.core.geo.haversine_m`); route geometry is a
+list of ``(lon, lat)`` pairs, the GeoJSON/MapLibre order, so it can be drawn as is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from gongwu.routing.errors import BadCoordinate
+
+__all__ = [
+    "LatLon",
+    "MatrixResult",
+    "PointLike",
+    "Route",
+    "TravelTimes",
+    "as_points",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class LatLon(NamedTuple):
+    """A WGS-84 point, decimal degrees."""
+
+    lat: float
+    lon: float
+
+
+PointLike = LatLon | tuple[float, float]
+
+
+def as_points(points: Sequence[PointLike]) -> list[LatLon]:
+    """Validate and normalise ``(lat, lon)`` pairs; raises :class:`BadCoordinate` naming the bad index."""
+    out: list[LatLon] = []
+    for i, p in enumerate(points):
+        try:
+            lat, lon = float(p[0]), float(p[1])
+        except (TypeError, ValueError, IndexError) as exc:
+            raise BadCoordinate(f"Point {i} is not a (lat, lon) pair.", details={"index": i}) from exc
+        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+            raise BadCoordinate(details={"index": i, "lat": lat, "lon": lon})
+        out.append(LatLon(lat, lon))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixResult:
+    """Travel times and distances from every source (rows) to every target (columns).
+
+    ``durations_s[i, j]`` and ``distances_m[i, j]`` are ``inf`` where no route exists. ``approximate[i, j]``
+    is True where the value is a straight-line estimate (a point off the road graph, or an engine gap).
+    """
+
+    durations_s: FloatArray
+    distances_m: FloatArray
+    approximate: npt.NDArray[np.bool_]
+    engine: str
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.durations_s.shape[0]), int(self.durations_s.shape[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One route: its drawable geometry, length and time.
+
+    ``way_ids`` are the OpenStreetMap ways travelled, in order (empty for engines that do not report them);
+    ``snapped`` are the points on the road where the route really starts and ends.
+    """
+
+    geometry: list[tuple[float, float]]
+    distance_m: float
+    duration_s: float
+    engine: str
+    approximate: bool = False
+    way_ids: list[int] = field(default_factory=list)
+    snapped: tuple[LatLon, LatLon] | None = None
+
+
+@runtime_checkable
+class TravelTimes(Protocol):
+    """What dispatch, ETA and cost estimates ask of a routing engine.
+
+    ``depart_at`` (timezone-aware) lets an engine use time-of-day speeds; engines without them ignore it.
+    """
+
+    name: str
+
+    def matrix(
+        self,
+        sources: Sequence[PointLike],
+        targets: Sequence[PointLike],
+        depart_at: datetime | None = None,
+    ) -> MatrixResult: ...
+
+    def route(self, a: PointLike, b: PointLike, depart_at: datetime | None = None) -> Route: ...
