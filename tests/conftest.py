@@ -7,17 +7,30 @@ Nothing is skipped when a component is missing: the test fails and says what to 
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
+import gongwu.core.permissions  # noqa: F401  (registers the kernel's permissions)
+from gongwu.app.main import create_app
+from gongwu.app.migrate import upgrade
+from gongwu.app.models import Base
+from gongwu.app.platform import Platform
+from gongwu.app.settings import load_settings
+from gongwu.core.db import Database
 from gongwu.core.events import EventBus, MemoryBus, RedisBus
 
-PG_URL = os.environ.get(
-    "GONGWU_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/gongwu_test"
-)
+PG_URL = os.environ.get("GONGWU_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/gongwu_test")
 REDIS_URL = os.environ.get("GONGWU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -50,3 +63,94 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
     chosen: EventBus = MemoryBus() if request.param == "memory" else await connect_redis_bus()
     yield chosen
     await chosen.close()
+
+
+# --- databases -------------------------------------------------------------------------------------------
+
+
+async def _recreate_pg_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {url} ({exc}); run the tests through `make test`")
+    finally:
+        await admin.dispose()
+
+
+def _in_thread(work: Callable[[], None]) -> None:
+    """Run blocking set-up that itself uses asyncio (Alembic's env) outside the test's event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(work).result()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A fresh PostgreSQL + PostGIS test database, migrated once per test run."""
+    _in_thread(lambda: asyncio.run(_recreate_pg_database(PG_URL)))
+    _in_thread(lambda: upgrade(PG_URL))
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An embedded (SQLite + SpatiaLite) database migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    _in_thread(lambda: upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+TABLES = [t.name for t in reversed(Base.metadata.sorted_tables)]
+
+
+async def _truncate_pg(db: Database) -> None:
+    async with db.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """The database a test runs on: once on PostgreSQL + PostGIS, once on the embedded SQLite + SpatiaLite."""
+    if request.param == "postgres":
+        database = Database(request.getfixturevalue("pg_url"))
+        await _truncate_pg(database)
+    else:
+        copy = tmp_path / "gongwu.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), copy)
+        database = Database(f"sqlite+aiosqlite:///{copy}")
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def pg_db(pg_url: str) -> AsyncIterator[Database]:
+    """PostgreSQL only (concurrency, partitions, COPY)."""
+    database = Database(pg_url)
+    await _truncate_pg(database)
+    yield database
+    await database.dispose()
+
+
+def make_platform(database: Database, bus: EventBus | None = None) -> Platform:
+    settings = load_settings(env="test", database_url=str(database.url.render_as_string(hide_password=False)))
+    platform = Platform.build(settings)
+    platform.db = database
+    platform.bus = bus or MemoryBus()
+    return platform
+
+
+@pytest.fixture
+def platform(db: Database) -> Platform:
+    return make_platform(db)
+
+
+@pytest.fixture
+async def api(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the real app (no network hop), over the test's database."""
+    app = create_app(platform=platform)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gongwu.test") as client:
+        yield client

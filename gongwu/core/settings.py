@@ -30,9 +30,7 @@ class CoreSettings(BaseSettings):
     env: Literal["development", "test", "production"] = Field(
         "development", description="Run mode. `production` refuses a placeholder or short secret key."
     )
-    data_dir: Path = Field(
-        Path("var"), description="Folder for the embedded database, the imported map, and uploads."
-    )
+    data_dir: Path = Field(Path("var"), description="Folder for the embedded database, the imported map, and uploads.")
     database_url: str | None = Field(
         None,
         description="SQLAlchemy URL. Unset: SQLite + SpatiaLite at DATA_DIR/gongwu.db. "

@@ -130,9 +130,7 @@ async def test_a_poisonous_event_goes_to_the_dead_topic(bus: EventBus, unique: s
     async def handler(batch: list[Delivery]) -> None:
         raise ValueError("cannot handle")
 
-    consumer = Consumer(
-        bus, topic, "g", "c", handler, block_ms=20, min_idle_ms=10, claim_every_s=0.02, max_attempts=2
-    )
+    consumer = Consumer(bus, topic, "g", "c", handler, block_ms=20, min_idle_ms=10, claim_every_s=0.02, max_attempts=2)
     await bus.ensure_group(topic, "g")
     await bus.ensure_group(f"{topic}.dead", "inspect")
     await bus.publish(topic, {"n": "bad"})

@@ -102,9 +102,7 @@ class EventBus(ABC):
         """Send to every current listener of ``channel``; nothing is stored."""
 
     @abstractmethod
-    def listen(
-        self, *channels: str
-    ) -> AbstractAsyncContextManager[AsyncIterator[tuple[str, dict[str, Any]]]]:
+    def listen(self, *channels: str) -> AbstractAsyncContextManager[AsyncIterator[tuple[str, dict[str, Any]]]]:
         """``async with bus.listen("live") as feed: async for channel, payload in feed: …``"""
 
     @abstractmethod

@@ -1,0 +1,70 @@
+"""The composition root: ``create_app()`` wires settings, database, bus, routers and pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+import gongwu.core.permissions  # noqa: F401  (registers the kernel's permissions)
+from gongwu.app import errors, health
+from gongwu.app.paths import WEB
+from gongwu.app.platform import Platform
+from gongwu.app.settings import Settings, load_settings
+from gongwu.core import audit_router
+from gongwu.core.budget.router import router as budget_router
+from gongwu.core.fleet.router import router as fleet_router
+from gongwu.core.identity.router import router as identity_router
+
+__all__ = ["create_app"]
+
+ROUTERS = [identity_router, budget_router, fleet_router, audit_router.router, health.router]
+
+
+def create_app(settings: Settings | None = None, *, platform: Platform | None = None, demo: bool = False) -> FastAPI:
+    """The ASGI app. Given a ``platform`` the caller owns its life; else the app builds and stops one."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if platform is not None:
+            yield
+            return
+        built = Platform.build(settings or load_settings())
+        app.state.platform = built
+        await built.start()
+        try:
+            yield
+        finally:
+            await built.stop()
+
+    app = FastAPI(
+        title="Gongwu 公务",
+        summary="Official cars, telematics, dispatch and budgets of an offices-administration bureau",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    if platform is not None:
+        app.state.platform = platform
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    _mount_pages(app)
+    return app
+
+
+def _mount_pages(app: FastAPI) -> None:
+    vendor = WEB / "node_modules" / "maplibre-gl" / "dist"
+    if vendor.is_dir():
+        app.mount("/vendor/maplibre-gl", StaticFiles(directory=vendor), name="maplibre")
+    app.mount("/static", StaticFiles(directory=WEB), name="web")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(WEB / "index.html")
+
+    @app.get("/app", include_in_schema=False)
+    async def shell() -> RedirectResponse:
+        return RedirectResponse("/")
