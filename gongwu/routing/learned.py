@@ -53,7 +53,7 @@ class Traversals:
 
     @classmethod
     def from_roads(
-        cls, graph: RoadGraph, road: Sequence[int], hour: Sequence[int], speed_kmh: Sequence[float]
+        cls, graph: RoadGraph, road: npt.ArrayLike, hour: npt.ArrayLike, speed_kmh: npt.ArrayLike
     ) -> Traversals:
         """From road ids of ``graph`` (as reported by snapping or :class:`~gongwu.routing.types.Route`)."""
         road_arr = np.asarray(road, dtype=np.int64)
@@ -142,10 +142,10 @@ def fit_speed_profile(traversals: Traversals, min_samples: int = 30, max_speed_k
 
 def traversals_from_track(
     index: SnapIndex,
-    lat: Sequence[float],
-    lon: Sequence[float],
-    local_hour: Sequence[int],
-    t_s: Sequence[float],
+    lat: npt.ArrayLike,
+    lon: npt.ArrayLike,
+    local_hour: npt.ArrayLike,
+    t_s: npt.ArrayLike,
     max_snap_m: float = 25.0,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8], F64]:
     """(road, hour, speed km/h) for each pair of consecutive fixes that snap to the same road.
