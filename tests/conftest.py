@@ -30,6 +30,8 @@ from gongwu.app.settings import load_settings
 from gongwu.core.db import Database
 from gongwu.core.events import EventBus, MemoryBus, RedisBus
 
+pytest_plugins = ["tests.browser"]
+
 PG_URL = os.environ.get("GONGWU_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/gongwu_test")
 REDIS_URL = os.environ.get("GONGWU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -67,6 +67,14 @@ def serve(
     uvicorn.run(application, host=bind_host, port=bind_port, log_level="info")
 
 
+@app.command("settings")
+def settings_command() -> None:
+    """List every setting (environment variable, default, meaning) as a markdown table."""
+    from gongwu.app.settings import settings_markdown
+
+    typer.echo(settings_markdown(), nl=False)
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Create or migrate the schema (SQLite + SpatiaLite by default; PostgreSQL + PostGIS by URL)."""

@@ -159,6 +159,7 @@ def _fleet_plan() -> list[tuple[str, str, int]]:
     plan += [("YJGL", "emergency", 8), ("YJGL", "emergency", 8), ("YJGL", "emergency", 4)]
     plan += [("YJGL", "law_enforcement", 0), ("FGW", "other", 5), ("CZJ", "other", 4), ("FGW", "other", 0)]
     plan += [("JGSWJ", "other", 3), ("JGSWJ", "other", 6), ("CZJ", "other", 1), ("STHJ", "other", 5)]
+    plan += [("YJGL", "other", 6)]
     return plan
 
 

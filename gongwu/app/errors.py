@@ -74,6 +74,8 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
     codes = {404: "http.not_found", 405: "http.method_not_allowed", 401: "auth.unauthenticated"}
     code = codes.get(exc.status_code, f"http.{exc.status_code}")
     message = exc.detail if isinstance(exc.detail, str) else "Request refused."
+    if exc.status_code == 400 and "parsing the body" in message:  # undecodable bytes, before JSON parsing
+        return JSONResponse(error_body("malformed_json", "The request body is not valid JSON."), status_code=400)
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 

@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic_settings import BaseSettings
+
 from gongwu.core.settings import CoreSettings
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["SETTINGS_CLASSES", "Settings", "load_settings", "settings_markdown"]
 
 
 @dataclass(frozen=True)
 class Settings:
     core: CoreSettings = field(default_factory=CoreSettings)
+
+
+SETTINGS_CLASSES: list[type[BaseSettings]] = [CoreSettings]
+"""Every package's settings class; `gongwu settings` and docs/settings.md list their fields."""
+
+
+def settings_markdown() -> str:
+    """A markdown table of every setting: variable, default, meaning (docs/settings.md is this text)."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for cls in SETTINGS_CLASSES:
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        for name, info in cls.model_fields.items():
+            default = info.get_default(call_default_factory=True)
+            shown = "(secret)" if "secret" in name else ("—" if default is None else f"`{default}`")
+            lines.append(f"| `{prefix}{name.upper()}` | {shown} | {info.description or ''} |")
+    return "\n".join(lines) + "\n"
 
 
 def load_settings(**core_overrides: object) -> Settings:

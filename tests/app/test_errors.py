@@ -1,0 +1,65 @@
+"""Bad input gets a 4xx with a stable code and a message a person understands."""
+
+from __future__ import annotations
+
+import httpx
+
+from gongwu.core.db import Database
+from tests import factories as f
+
+
+async def test_malformed_json_wrong_types_unknown_ids_and_routes(api: httpx.AsyncClient, db: Database) -> None:
+    async with db.session() as s:
+        manager = await f.user(s, await f.unit(s), "fleet_manager")
+        await s.commit()
+    headers = await f.login(api, manager) | {"Content-Type": "application/json"}
+
+    malformed = await api.post("/api/fleet/vehicles", content=b'{"plate": "\xe4\xba', headers=headers)
+    assert malformed.status_code == 400
+    assert malformed.json()["error"]["code"] == "malformed_json"
+
+    wrong = await api.post("/api/fleet/vehicles", json={"plate": 12, "seats": "many"}, headers=headers)
+    assert wrong.status_code == 422
+    error = wrong.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert {e["field"] for e in error["details"]["fields"]} >= {"plate", "seats", "unit_id", "category"}
+    assert "seats" in error["message"]
+
+    unknown = await api.get("/api/fleet/vehicles/424242", headers=headers)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "fleet.vehicle_not_found"
+    no_route = await api.get("/api/no-such-thing", headers=headers)
+    assert no_route.status_code == 404 and no_route.json()["error"]["code"] == "http.not_found"
+    wrong_method = await api.delete("/api/me", headers=headers)
+    assert wrong_method.status_code == 405
+
+
+async def test_health_readiness_and_the_api_docs(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/health")).json() == {"status": "ok"}
+    ready = await api.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["database"]["schema"] is not None
+    assert (await api.get("/docs")).status_code == 200
+    schema = (await api.get("/openapi.json")).json()
+    assert "/api/fleet/vehicles" in schema["paths"]
+
+
+def test_every_setting_is_documented_in_docs_settings_md() -> None:
+    from gongwu.app.paths import ROOT
+    from gongwu.app.settings import SETTINGS_CLASSES, settings_markdown
+
+    page = (ROOT / "docs" / "settings.md").read_text()
+    assert settings_markdown() in page, "docs/settings.md is stale: regenerate it with `gongwu settings`"
+    for cls in SETTINGS_CLASSES:
+        for name, info in cls.model_fields.items():
+            assert info.description, f"{cls.__name__}.{name} has no description"
+
+
+def test_production_refuses_a_placeholder_secret() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from gongwu.core.settings import CoreSettings
+
+    with pytest.raises(ValidationError, match="GONGWU_SECRET_KEY must be set"):
+        CoreSettings(env="production")
+    assert CoreSettings(env="production", secret_key="x" * 40).env == "production"

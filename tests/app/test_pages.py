@@ -1,0 +1,72 @@
+"""The `make run` path in a real browser: the embedded database, the demo bureau, the login page, the shell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from gongwu.app.demo import DEMO_PASSWORD
+from tests.browser import demo_env, gongwu, off_machine, serve
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """What `make run` does after installing: migrate the embedded database, seed the demo, serve."""
+    env = demo_env(Path(tmp_path_factory.mktemp("demo")))
+    gongwu("db", "upgrade", env=env)
+    seeded = gongwu("demo", "seed", env=env)
+    assert "demo bureau seeded" in seeded.stdout
+    with serve(env) as url:
+        yield url
+
+
+def log_in(page: Page, url: str, username: str) -> None:
+    page.goto(url)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#shell")).to_be_visible()
+
+
+def test_the_login_page_is_chinese_by_default_and_english_on_request(page: Page, demo_url: str) -> None:
+    page.goto(demo_url)
+    expect(page.locator("#login h1")).to_have_text("公务用车与机关事务平台")
+    expect(page.locator("button[type=submit]")).to_have_text("登录")
+    page.locator("#login [data-locale-toggle]").click()
+    expect(page.locator("button[type=submit]")).to_have_text("Log in")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_a_wrong_password_is_told_and_the_demo_login_reaches_the_shell(page: Page, demo_url: str) -> None:
+    page.goto(demo_url)
+    page.fill("input[name=username]", "fleet")
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    expect(page.locator("#login-error")).to_contain_text("Wrong username or password")
+
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#who-name")).to_contain_text("赵车管")
+    nav = page.locator("#nav a")
+    expect(nav).to_have_text(["概览", "车辆", "组织与用户"])
+    expect(page.locator(".stat").first).to_have_text("40")
+    page.click("#nav a[data-module=fleet]")
+    expect(page.locator("#view tbody tr[data-plate]")).to_have_count(40)
+    page.fill("input[name=q]", "AD")
+    expect(page.locator("#view tbody tr[data-plate]").first).to_contain_text("京AD")
+    assert off_machine(page.requests_seen) == []  # type: ignore[attr-defined]
+
+
+def test_each_role_sees_its_modules(page: Page, demo_url: str) -> None:
+    log_in(page, demo_url, "auditor")
+    expect(page.locator("#nav a")).to_have_text(["概览", "车辆", "预算", "组织与用户", "审计"])
+    page.click("#nav a[data-module=audit]")
+    page.click("#view button")
+    expect(page.locator("#verify-result")).to_contain_text("审计链完整")
+    page.click("#nav a[data-module=budget]")
+    expect(page.locator("#view table").first).to_contain_text("公务用车运行维护费")

@@ -1,0 +1,85 @@
+// Messages in zh-CN (default) and English. Elements with data-i18n="key" are translated in place.
+const MESSAGES = {
+  'zh-CN': {
+    'app.title': '公务用车与机关事务平台', 'app.subtitle': '机关事务管理局', 'app.brand': '公务',
+    'locale.other': 'English',
+    'login.username': '用户名', 'login.password': '密码', 'login.submit': '登录', 'login.logout': '退出',
+    'login.failed': '登录失败',
+    'nav.home': '概览', 'nav.fleet': '车辆', 'nav.budget': '预算', 'nav.org': '组织与用户', 'nav.audit': '审计',
+    'home.welcome': '欢迎', 'home.vehicles': '公务用车', 'home.new_energy': '新能源车', 'home.units': '单位',
+    'home.budget': '公务用车运行维护费执行率',
+    'fleet.title': '公务用车', 'fleet.search': '按车牌搜索', 'fleet.plate': '车牌', 'fleet.model': '车型',
+    'fleet.category': '类别', 'fleet.energy': '能源', 'fleet.seats': '座位', 'fleet.unit': '所属单位',
+    'fleet.status': '状态', 'fleet.odometer': '里程 (km)', 'fleet.dedicated': '定向化保障',
+    'fleet.quota': '编制', 'fleet.allowed': '编制数', 'fleet.used': '实有数',
+    'budget.title': '预算执行', 'budget.year': '年度', 'budget.class': '经济分类', 'budget.amount': '预算',
+    'budget.reserved': '预留', 'budget.charged': '已支出', 'budget.available': '可用', 'budget.rate': '执行率',
+    'budget.sangong': '三公经费', 'budget.official_cars': '公务用车购置及运行', 'budget.reception': '公务接待',
+    'budget.travel_abroad': '因公出国(境)', 'budget.total': '合计',
+    'org.title': '组织与用户', 'org.units': '组织机构', 'org.users': '用户', 'org.name': '姓名',
+    'org.username': '用户名', 'org.rank': '职级', 'org.roles': '角色', 'org.disabled': '已停用',
+    'audit.title': '审计链', 'audit.verify': '校验审计链', 'audit.intact': '审计链完整，已校验 {n} 条记录',
+    'audit.broken': '审计链在第 {id} 条记录处断裂：{reason}', 'audit.at': '时间', 'audit.actor': '操作人',
+    'audit.action': '操作', 'audit.entity': '对象', 'audit.change': '变更',
+    'common.unit': '单位', 'common.loading': '加载中…', 'common.none': '无数据', 'common.error': '出错了',
+  },
+  en: {
+    'app.title': 'Official Cars & Bureau Services', 'app.subtitle': 'Offices Administration Bureau',
+    'app.brand': 'Gongwu', 'locale.other': '中文',
+    'login.username': 'Username', 'login.password': 'Password', 'login.submit': 'Log in', 'login.logout': 'Log out',
+    'login.failed': 'Login failed',
+    'nav.home': 'Overview', 'nav.fleet': 'Fleet', 'nav.budget': 'Budget', 'nav.org': 'People & units',
+    'nav.audit': 'Audit',
+    'home.welcome': 'Welcome', 'home.vehicles': 'Official cars', 'home.new_energy': 'New-energy cars',
+    'home.units': 'Units', 'home.budget': 'Car running budget executed',
+    'fleet.title': 'Official cars', 'fleet.search': 'Search by plate', 'fleet.plate': 'Plate', 'fleet.model': 'Model',
+    'fleet.category': 'Category', 'fleet.energy': 'Energy', 'fleet.seats': 'Seats', 'fleet.unit': 'Unit',
+    'fleet.status': 'Status', 'fleet.odometer': 'Odometer (km)', 'fleet.dedicated': 'Leader car',
+    'fleet.quota': 'Quota', 'fleet.allowed': 'Allowed', 'fleet.used': 'Held',
+    'budget.title': 'Budget execution', 'budget.year': 'Year', 'budget.class': 'Economic class',
+    'budget.amount': 'Budget', 'budget.reserved': 'Reserved', 'budget.charged': 'Spent',
+    'budget.available': 'Available', 'budget.rate': 'Executed', 'budget.sangong': 'Three public expenses',
+    'budget.official_cars': 'Official cars', 'budget.reception': 'Reception', 'budget.travel_abroad': 'Travel abroad',
+    'budget.total': 'Total',
+    'org.title': 'People & units', 'org.units': 'Org units', 'org.users': 'Users', 'org.name': 'Name',
+    'org.username': 'Username', 'org.rank': 'Rank', 'org.roles': 'Roles', 'org.disabled': 'disabled',
+    'audit.title': 'Audit chain', 'audit.verify': 'Verify the chain', 'audit.intact': 'Chain intact: {n} records verified',
+    'audit.broken': 'Chain broken at record {id}: {reason}', 'audit.at': 'When', 'audit.actor': 'Who',
+    'audit.action': 'Action', 'audit.entity': 'Record', 'audit.change': 'Change',
+    'common.unit': 'Unit', 'common.loading': 'Loading…', 'common.none': 'Nothing here', 'common.error': 'Error',
+  },
+};
+
+const STORE = 'gongwu.locale';
+let locale = localStorage.getItem(STORE) || 'zh-CN';
+
+export function getLocale() { return locale; }
+
+export function t(key, params = {}) {
+  const text = MESSAGES[locale][key] ?? MESSAGES['zh-CN'][key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ''));
+}
+
+/** Pick the label of a {zh, en} pair or a [zh, en] tuple from the API. */
+export function pick(pair) {
+  if (Array.isArray(pair)) return locale === 'en' ? pair[1] : pair[0];
+  if (pair && typeof pair === 'object') return locale === 'en' ? pair.en : pair.zh;
+  return pair;
+}
+
+export function translate(root = document) {
+  document.documentElement.lang = locale;
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-locale-toggle]')) el.textContent = t('locale.other');
+}
+
+export function toggleLocale() {
+  locale = locale === 'en' ? 'zh-CN' : 'en';
+  localStorage.setItem(STORE, locale);
+  translate();
+}
+
+export function formatYuan(value) {
+  const n = Number(value);
+  return n.toLocaleString(locale === 'en' ? 'en-US' : 'zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
