@@ -6,7 +6,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
-RUN_PACKAGES := libsqlite3-mod-spatialite nodejs npm
+RUN_PACKAGES := libsqlite3-mod-spatialite
 TEST_PACKAGES := chromium fonts-noto-cjk
 
 .PHONY: run test check bench deps run-deps test-deps web clean help
@@ -52,7 +52,7 @@ $(VENV)/.installed: pyproject.toml
 
 web:
 	@if [ -f web/package.json ]; then \
-		scripts/apt-ensure nodejs npm; \
+		command -v npm >/dev/null || scripts/apt-ensure nodejs npm; \
 		if [ ! -f web/node_modules/.installed ] || [ web/package.json -nt web/node_modules/.installed ]; then \
 			(cd web && npm ci --no-audit --no-fund --loglevel=error) && touch web/node_modules/.installed; \
 		fi; \

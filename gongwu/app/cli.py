@@ -76,7 +76,7 @@ def settings_command() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads") -> None:
     """Create or migrate the schema (SQLite + SpatiaLite by default; PostgreSQL + PostGIS by URL)."""
     from gongwu.app.migrate import upgrade
 
