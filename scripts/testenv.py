@@ -85,8 +85,15 @@ def postgres() -> Iterator[str]:
     log(f"starting a throwaway PostgreSQL on 127.0.0.1:{port}")
     run_as_postgres(str(initdb), "-D", f"{workdir}/data", "-U", "postgres", "--auth=trust", "-E", "UTF8")
     run_as_postgres(
-        str(bindir / "pg_ctl"), "-D", f"{workdir}/data", "-w", "-l", f"{workdir}/log",
-        "-o", f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off", "start",
+        str(bindir / "pg_ctl"),
+        "-D",
+        f"{workdir}/data",
+        "-w",
+        "-l",
+        f"{workdir}/log",
+        "-o",
+        f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off",
+        "start",
     )
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/gongwu_test"

@@ -39,9 +39,7 @@ def upgrade() -> None:
             bind.exec_driver_sql("SELECT InitSpatialMetaData(0, 'WGS84')")
     op.create_table(
         "audit_record",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("at", gongwu.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.BigInteger(), nullable=True),
         sa.Column("actor", sa.String(length=80), nullable=False),
@@ -161,9 +159,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "budget_entry",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("line_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("amount", gongwu.core.db.Money(), nullable=False),
@@ -174,9 +170,7 @@ def upgrade() -> None:
         sa.Column("note", sa.String(length=255), nullable=True),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("created_at", gongwu.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["line_id"], ["budget_line.id"], name=op.f("fk_budget_entry_line_id_budget_line")
-        ),
+        sa.ForeignKeyConstraint(["line_id"], ["budget_line.id"], name=op.f("fk_budget_entry_line_id_budget_line")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_budget_entry")),
     )
     op.create_index(op.f("ix_budget_entry_created_at"), "budget_entry", ["created_at"], unique=False)
