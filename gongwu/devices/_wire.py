@@ -153,7 +153,9 @@ def utc_to_wall_clock(value: datetime, offset: timedelta, what: str) -> datetime
     return value.astimezone(timezone(offset))
 
 
-_BCD_TIME_CACHE: dict[tuple[bytes, timedelta], datetime] = {}
+_BCD = bytes(((b >> 4) * 10 + (b & 0xF)) if (b >> 4) < 10 and (b & 0xF) < 10 else 0xFF for b in range(256))
+"""Byte → its two BCD digits as a number, or 0xFF when a nibble is not a decimal digit."""
+_ZERO_TIME = bytes(6)
 
 
 def parse_bcd_time(raw: bytes, offset: timedelta) -> datetime | None:
@@ -162,28 +164,13 @@ def parse_bcd_time(raw: bytes, offset: timedelta) -> datetime | None:
     Raises ``ValueError`` for non-decimal nibbles or an impossible date; callers turn it into their
     protocol's DecodeError.
     """
-    key = (raw, offset)
-    hit = _BCD_TIME_CACHE.get(key)
-    if hit is not None:
-        return hit
-    digits = raw.hex()
-    if digits == "000000000000":
+    if raw == _ZERO_TIME:
         return None
-    if not digits.isdigit():
-        raise ValueError(f"time {digits} is not BCD")
-    value = wall_clock_to_utc(
-        2000 + int(digits[0:2]),
-        int(digits[2:4]),
-        int(digits[4:6]),
-        int(digits[6:8]),
-        int(digits[8:10]),
-        int(digits[10:12]),
-        offset,
-    )
-    if len(_BCD_TIME_CACHE) > 4096:
-        _BCD_TIME_CACHE.clear()
-    _BCD_TIME_CACHE[key] = value
-    return value
+    t = _BCD
+    y, mo, d, h, mi, s = t[raw[0]], t[raw[1]], t[raw[2]], t[raw[3]], t[raw[4]], t[raw[5]]
+    if 0xFF in (y, mo, d, h, mi, s):
+        raise ValueError(f"time {raw.hex()} is not BCD")
+    return datetime(2000 + y, mo, d, h, mi, s, tzinfo=UTC) - offset
 
 
 def bcd_time_bytes(value: datetime | None, offset: timedelta, what: str) -> bytes:

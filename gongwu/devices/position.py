@@ -16,6 +16,8 @@ from datetime import datetime
 class Alarm(enum.StrEnum):
     """Named alarms, shared by all protocols (报警标志 of JT/T 808, 通用报警标志 of GB/T 32960)."""
 
+    __hash__ = str.__hash__  # hash like the string it equals (and faster than Enum's)
+
     # JT/T 808 alarm word, bit by bit
     SOS = "sos"
     OVERSPEED = "overspeed"
@@ -79,6 +81,8 @@ class Alarm(enum.StrEnum):
 
 class Extra(enum.StrEnum):
     """Keys of the typed extras of a :class:`Position`; the unit is part of the name."""
+
+    __hash__ = str.__hash__
 
     SATELLITES = "satellites"
     RSSI = "rssi"

@@ -196,3 +196,18 @@ def test_encode_refuses_bad_commands() -> None:
         j.encode(j.message(j.TextMessage(1, "emoji 🚗"), phone="1", serial=1))
     with pytest.raises(EncodeError):
         j.encode(j.message(j.TerminalAuth("code", imei="123"), phone="1", serial=1))  # IMEI is 2019-only
+
+
+def test_fast_path_gives_the_same_positions_as_the_typed_path() -> None:
+    for row in ROWS:
+        raw = bytes.fromhex(row["hex"])
+        try:
+            want = j.decode(raw)
+        except Jt808DecodeError as exc:
+            with pytest.raises(Jt808DecodeError) as info:
+                j.decode_positions(raw)
+            assert (info.value.reason, info.value.offset) == (exc.reason, exc.offset)
+            continue
+        got = j.decode_positions(raw)
+        assert got.header == want.header
+        assert got.positions == j.positions(want)

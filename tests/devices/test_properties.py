@@ -142,3 +142,12 @@ def test_random_lines_raise_only_nmea_errors(line: str | bytes) -> None:
 def test_decode_errors_share_one_root() -> None:
     for cls in (Jt808DecodeError, Gb32960DecodeError, NmeaDecodeError):
         assert issubclass(cls, DecodeError)
+
+
+@DEVICES
+@given(jt808_messages())
+def test_jt808_fast_path_agrees_with_the_typed_path(msg: j.Jt808Message) -> None:
+    wire = j.encode(msg)
+    fast = j.decode_positions(wire)
+    assert fast.header == msg.header
+    assert fast.positions == j.positions(msg)

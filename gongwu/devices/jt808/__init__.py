@@ -33,6 +33,7 @@ from gongwu.devices.jt808.downlink import (
     TerminalControl,
     TextMessage,
 )
+from gongwu.devices.jt808.fastpath import FramePositions, decode_positions
 from gongwu.devices.jt808.framing import Jt808Framer
 from gongwu.devices.jt808.header import Edition, Header, SubPackage
 from gongwu.devices.jt808.location import (
@@ -100,6 +101,7 @@ __all__ = [
     "ExpiredSet",
     "ExtendedSignals",
     "Fragment",
+    "FramePositions",
     "FuelGauge",
     "GnssSatellites",
     "Header",
@@ -153,6 +155,7 @@ __all__ = [
     "ack_key",
     "body_type",
     "decode",
+    "decode_positions",
     "encode",
     "encode_packets",
     "general_response",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from gongwu.devices._fast import builder
 from gongwu.devices._wire import BEIJING, Reader
 from gongwu.devices.errors import EncodeError, Jt808DecodeError
 from gongwu.devices.jt808 import areas as _areas  # noqa: F401  (registers the area codecs)
@@ -20,6 +21,8 @@ from gongwu.devices.jt808 import uplink as _uplink  # noqa: F401
 from gongwu.devices.jt808.body import BODY_TYPES, DECODERS, ENCODERS, Body, Context, Fragment, UnknownBody
 from gongwu.devices.jt808.framing import checksum, frame, unescape
 from gongwu.devices.jt808.header import BODY_MAX, Edition, Header, SubPackage, build_header, parse_header
+from gongwu.devices.jt808.location import decode_location
+from gongwu.devices.jt808.uplink import LocationReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,9 @@ class Jt808Message:
     @property
     def terminal_id(self) -> str:
         return self.header.terminal_id
+
+
+_new_message = builder(Jt808Message)
 
 
 def message(
@@ -75,6 +81,10 @@ def decode(frame_bytes: bytes, *, utc_offset: timedelta = BEIJING, strict: bool 
         header, pos, _ = parse_header(data, frame_bytes)
     else:
         header, pos = _tolerant_header(data, frame_bytes)
+    if header.msg_id == 0x0200 and header.subpackage is None and not header.encryption:
+        # the hot path: skip the reader and context of the generic dispatch (same result)
+        loc = decode_location(data, pos, len(data), utc_offset, frame_bytes, 0, strict)
+        return _new_message(header, LocationReport(loc))
     reader = Reader(data, Jt808DecodeError, pos=pos, frame=frame_bytes)
     if header.subpackage is not None:
         return Jt808Message(header, Fragment(reader.rest()))

@@ -45,27 +45,25 @@ def unescape(frame_bytes: bytes, *, strict: bool = True) -> bytes:
         raise Jt808DecodeError("0x7e flag inside the frame", frame_bytes, body.index(b"\x7e"))
     if b"\x7d" not in body:
         return bytes(body)
-    out = bytearray()
-    i = 0
-    n = len(body)
-    while i < n:
-        byte = body[i]
-        if byte == ESCAPE:
-            nxt = body[i + 1] if i + 1 < n else -1
-            if nxt == 0x01:
-                out.append(0x7D)
-            elif nxt == 0x02:
-                out.append(0x7E)
-            elif nxt == -1 and not strict:
-                break
-            else:
-                what = "dangling 0x7d at the end of the frame" if nxt == -1 else f"bad escape 0x7d 0x{nxt:02x}"
-                raise Jt808DecodeError(what, frame_bytes, len(out))
-            i += 2
+    parts = body.split(b"\x7d")
+    out = [parts[0]]
+    size = len(parts[0])
+    last = len(parts) - 1
+    for i in range(1, len(parts)):
+        part = parts[i]
+        code = part[0] if part else -1
+        if code == 0x01:
+            out.append(b"\x7d")
+        elif code == 0x02:
+            out.append(b"\x7e")
+        elif code == -1 and i == last and not strict:
+            break
         else:
-            out.append(byte)
-            i += 1
-    return bytes(out)
+            what = "dangling 0x7d at the end of the frame" if code == -1 and i == last else "bad escape after 0x7d"
+            raise Jt808DecodeError(what, frame_bytes, size)
+        out.append(part[1:])
+        size += len(part)
+    return b"".join(out)
 
 
 class Jt808Framer:

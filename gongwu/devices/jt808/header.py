@@ -11,6 +11,7 @@ import struct
 from dataclasses import dataclass
 from typing import Literal
 
+from gongwu.devices._fast import builder
 from gongwu.devices._wire import bcd_bytes, check_range
 from gongwu.devices.errors import EncodeError, Jt808DecodeError
 
@@ -20,6 +21,7 @@ Edition = Literal["2013", "2019"]
 _H2013 = struct.Struct(">HH6sH")
 _H2019 = struct.Struct(">HHB10sH")
 _SUB = struct.Struct(">HH")
+_HEAD = struct.Struct(">HH")
 BODY_MAX = 0x3FF
 
 
@@ -57,6 +59,9 @@ class Header:
         return base + (4 if self.subpackage else 0)
 
 
+_new_header = builder(Header)
+
+
 def parse_header(data: bytes, frame: bytes) -> tuple[Header, int, int]:
     """Parse the header at the start of the un-escaped ``data`` (check code excluded).
 
@@ -66,7 +71,7 @@ def parse_header(data: bytes, frame: bytes) -> tuple[Header, int, int]:
     n = len(data)
     if n < 12:
         raise Jt808DecodeError(f"frame too short for a header: {n} bytes", frame, n)
-    msg_id, attrs = struct.unpack_from(">HH", data, 0)
+    msg_id, attrs = _HEAD.unpack_from(data, 0)
     body_len = attrs & BODY_MAX
     encryption = (attrs >> 10) & 0x7
     has_sub = bool(attrs & 0x2000)
@@ -100,17 +105,7 @@ def parse_header(data: bytes, frame: bytes) -> tuple[Header, int, int]:
         sub = SubPackage(total, index)
     if n - pos != body_len:
         raise Jt808DecodeError(f"body length {body_len} in the header, {n - pos} bytes in the frame", frame, 2)
-    header = Header(
-        msg_id=msg_id,
-        phone=phone_raw.hex(),
-        serial=serial,
-        edition=edition,
-        protocol_version=version,
-        encryption=encryption,
-        subpackage=sub,
-        flag_on_2013=flag_on_2013,
-        reserved_bit=reserved,
-    )
+    header = _new_header(msg_id, phone_raw.hex(), serial, edition, version, encryption, sub, flag_on_2013, reserved)
     return header, pos, body_len
 
 

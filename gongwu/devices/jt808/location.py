@@ -14,7 +14,9 @@ import math
 import struct
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from gongwu.devices._fast import builder
 from gongwu.devices._wire import bcd_time_bytes, check_range, parse_bcd_time
 from gongwu.devices.errors import EncodeError, Jt808DecodeError
 from gongwu.devices.position import Alarm
@@ -384,6 +386,20 @@ class Location:
         return None
 
 
+_new_location = builder(Location)
+_new_mileage = builder(Mileage)
+_new_fuel = builder(FuelGauge)
+_new_recorder = builder(RecorderSpeed)
+_new_signals = builder(ExtendedSignals)
+_new_io = builder(IoStatus)
+_new_rssi = builder(SignalStrength)
+_new_sats = builder(GnssSatellites)
+_new_raw = builder(RawItem)
+_u16_at = _U16.unpack_from
+_u32_at = _U32.unpack_from
+_STANDARD_IDS = frozenset((0x04, 0x05, 0x06, 0x11, 0x12, 0x13, 0x2B))
+
+
 def decode_location(
     data: bytes,
     pos: int,
@@ -392,19 +408,38 @@ def decode_location(
     frame: bytes,
     base: int,
     strict: bool,
+    *,
+    _basic: Any = _BASIC.unpack_from,
+    _u16: Any = _u16_at,
+    _u32: Any = _u32_at,
+    _mileage: Any = _new_mileage,
+    _rssi: Any = _new_rssi,
+    _sats: Any = _new_sats,
+    _fuel: Any = _new_fuel,
+    _recorder: Any = _new_recorder,
+    _signals: Any = _new_signals,
+    _io: Any = _new_io,
+    _raw: Any = _new_raw,
+    _location: Any = _new_location,
+    _time: Any = parse_bcd_time,
 ) -> Location:
-    """Decode ``data[pos:end]`` as one location; ``base`` maps offsets into the un-escaped frame."""
+    """Decode ``data[pos:end]`` as one location; ``base`` maps offsets into the un-escaped frame.
+
+    This is the hot path of the gateway: the common items are decoded inline (same results as
+    :func:`decode_item`) and objects are built with :func:`~gongwu.devices._fast.builder`.
+    """
     if end - pos < 28:
         raise Jt808DecodeError(f"location needs 28 bytes, {end - pos} present", frame, base + pos)
-    alarm, status, lat_raw, lon_raw, altitude, speed, course, time_raw = _BASIC.unpack_from(data, pos)
+    alarm, status, lat_raw, lon_raw, altitude, speed, course, time_raw = _basic(data, pos)
     try:
-        time = parse_bcd_time(time_raw, utc_offset)
+        time = _time(time_raw, utc_offset)
     except ValueError as exc:
         raise Jt808DecodeError(f"location time: {exc}", frame, base + pos + 22) from None
     lat = -lat_raw / 1e6 if status & 4 else lat_raw / 1e6
     lon = -lon_raw / 1e6 if status & 8 else lon_raw / 1e6
     pos += 28
     items: list[Item] = []
+    append = items.append
     trailing = b""
     while pos < end:
         if pos + 2 > end or pos + 2 + data[pos + 1] > end:
@@ -414,10 +449,30 @@ def decode_location(
                 )
             trailing = bytes(data[pos:end])
             break
-        item_id, length = _ITEM_HEAD.unpack_from(data, pos)
-        items.append(decode_item(item_id, bytes(data[pos + 2 : pos + 2 + length])))
-        pos += 2 + length
-    return Location(alarm, status, lat, lon, altitude, speed / 10, course, time, tuple(items), trailing)
+        item_id = data[pos]
+        length = data[pos + 1]
+        at = pos + 2
+        pos = at + length
+        if item_id == 0x01 and length == 4:
+            append(_mileage(_u32(data, at)[0] / 10))
+        elif item_id == 0x30 and length == 1:
+            append(_rssi(data[at]))
+        elif item_id == 0x31 and length == 1:
+            append(_sats(data[at]))
+        elif item_id == 0x02 and length == 2:
+            append(_fuel(_u16(data, at)[0] / 10))
+        elif item_id == 0x03 and length == 2:
+            append(_recorder(_u16(data, at)[0] / 10))
+        elif item_id == 0x25 and length == 4:
+            append(_signals(_u32(data, at)[0]))
+        elif item_id == 0x2A and length == 2:
+            append(_io(_u16(data, at)[0]))
+        elif item_id in _STANDARD_IDS:
+            append(decode_item(item_id, data[at:pos]))
+        else:
+            append(_raw(item_id, data[at:pos]))
+    loc: Location = _location(alarm, status, lat, lon, altitude, speed / 10, course, time, tuple(items), trailing)
+    return loc
 
 
 def _coordinate(value: float, negative_bit: bool, what: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gongwu.devices._fast import builder
 from gongwu.devices.jt808.codec import Jt808Message
 from gongwu.devices.jt808.location import (
     AlarmEventId,
@@ -24,6 +25,9 @@ from gongwu.devices.jt808.uplink import (
     MultimediaUpload,
 )
 from gongwu.devices.position import Extra, ExtraValue, Position
+
+_new_position = builder(Position)
+_MILEAGE, _SATS, _RSSI, _FUEL = Mileage, GnssSatellites, SignalStrength, FuelGauge
 
 
 def location_to_position(
@@ -59,7 +63,7 @@ def location_to_position(
     if quirk is not None:
         extras.update(quirk.extras(loc))
     status = loc.status
-    return Position(
+    return _new_position(
         terminal_id,
         loc.time,
         loc.lat,
@@ -81,7 +85,7 @@ def positions(msg: Jt808Message, *, quirk: Jt808Quirk | None = None, terminal_id
     """Every position a message carries (0x0200, 0x0201, each item of 0x0704, 0x0801); else ``[]``."""
     tid = terminal_id if terminal_id is not None else msg.header.terminal_id
     body = msg.body
-    if isinstance(body, LocationReport | LocationQueryResponse | MultimediaUpload):
+    if type(body) is LocationReport or isinstance(body, LocationQueryResponse | MultimediaUpload):
         return [location_to_position(body.location, tid, quirk=quirk)]
     if isinstance(body, BatchLocationUpload):
         blind = body.kind == 1
