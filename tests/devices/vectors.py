@@ -1,4 +1,4 @@
-"""Finding and loading the shared golden frames (``../shared/vectors`` or ``$GONGWU_VECTORS_DIR``)."""
+"""Finding and loading the golden frames (``data/reference/vectors``, ``../shared/vectors`` or ``$GONGWU_VECTORS_DIR``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def vectors_dir() -> Path:
     env = os.environ.get("GONGWU_VECTORS_DIR")
     candidates = [Path(env)] if env else []
+    candidates.append(REPO_ROOT / "data" / "reference" / "vectors")
     candidates.append(REPO_ROOT.parent / "shared" / "vectors")
     for path in candidates:
         if (path / "jt808.jsonl").is_file():
