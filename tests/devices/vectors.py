@@ -1,4 +1,7 @@
-"""Finding and loading the golden frames (``data/reference/vectors``, ``../shared/vectors`` or ``$GONGWU_VECTORS_DIR``)."""
+"""Finding and loading the golden frames.
+
+Looked for in ``$GONGWU_VECTORS_DIR``, ``data/reference/vectors`` and ``../shared/vectors``.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@
 sub-package :class:`Reassembler`. See :mod:`.codec` for strict vs tolerant decoding.
 """
 
+from gongwu.devices.jt808 import params as params_ids
 from gongwu.devices.jt808.areas import (
     AreaRules,
     CircleArea,
@@ -161,6 +162,7 @@ __all__ = [
     "general_response",
     "location_to_position",
     "message",
+    "params_ids",
     "positions",
     "quirk_for",
     "reply",
