@@ -158,19 +158,37 @@ _BCD = bytes(((b >> 4) * 10 + (b & 0xF)) if (b >> 4) < 10 and (b & 0xF) < 10 els
 _ZERO_TIME = bytes(6)
 
 
+_DAYS: dict[bytes, int] = {}
+_from_ts = datetime.fromtimestamp
+_INVALID = 1 << 40
+_HOURS = [_BCD[b] * 3600 if _BCD[b] < 24 else _INVALID for b in range(256)]
+_MINUTES = [_BCD[b] * 60 if _BCD[b] < 60 else _INVALID for b in range(256)]
+_SECONDS = [_BCD[b] if _BCD[b] < 60 else _INVALID for b in range(256)]
+
+
 def parse_bcd_time(raw: bytes, offset: timedelta) -> datetime | None:
     """A 6-byte BCD ``YYMMDDhhmmss`` wall-clock time → aware UTC; all zeros → ``None``.
 
     Raises ``ValueError`` for non-decimal nibbles or an impossible date; callers turn it into their
-    protocol's DecodeError.
+    protocol's DecodeError. The epoch second of each date is cached (terminals report the same days).
     """
     if raw == _ZERO_TIME:
         return None
-    t = _BCD
-    y, mo, d, h, mi, s = t[raw[0]], t[raw[1]], t[raw[2]], t[raw[3]], t[raw[4]], t[raw[5]]
-    if 0xFF in (y, mo, d, h, mi, s):
-        raise ValueError(f"time {raw.hex()} is not BCD")
-    return datetime(2000 + y, mo, d, h, mi, s, tzinfo=UTC) - offset
+    seconds = _HOURS[raw[3]] + _MINUTES[raw[4]] + _SECONDS[raw[5]]
+    if seconds >= _INVALID:
+        raise ValueError(f"time {raw.hex()} is not a BCD time of day")
+    key = raw[:3]
+    day = _DAYS.get(key)
+    if day is None:
+        t = _BCD
+        y, mo, d = t[raw[0]], t[raw[1]], t[raw[2]]
+        if 0xFF in (y, mo, d):
+            raise ValueError(f"date {key.hex()} is not BCD")
+        day = int(datetime(2000 + y, mo, d, tzinfo=UTC).timestamp())
+        if len(_DAYS) > 8192:
+            _DAYS.clear()
+        _DAYS[key] = day
+    return _from_ts(day + seconds - offset.days * 86400 - offset.seconds, UTC)
 
 
 def bcd_time_bytes(value: datetime | None, offset: timedelta, what: str) -> bytes:

@@ -41,6 +41,9 @@ class FramePositions:
 
 
 _new_result = builder(FramePositions)
+_KINDS = bytes(
+    {0x01: 1, 0x31: 2, 0x30: 3, 0x02: 4, 0x03: 5, 0x2A: 6, 0x25: 7, 0x2B: 8, 0x04: 9}.get(i, 0) for i in range(256)
+)
 _STATUS, _ALARM, _SATS, _RSSI = Extra.STATUS_BITS, Extra.ALARM_BITS, Extra.SATELLITES, Extra.RSSI
 _RECORDER, _IO, _SIGNALS = Extra.RECORDER_SPEED_KMH, Extra.IO_STATUS, Extra.EXT_SIGNALS
 _AD0, _AD1, _EVENT = Extra.ANALOG_AD0, Extra.ANALOG_AD1, Extra.ALARM_EVENT_ID
@@ -50,18 +53,21 @@ def decode_positions(
     frame: bytes, *, utc_offset: timedelta = BEIJING, strict: bool = True, quirk: Jt808Quirk | None = None
 ) -> FramePositions:
     """Header and positions of one wire frame; raises :class:`Jt808DecodeError` like :func:`decode`."""
-    content = unescape(frame, strict=strict)
-    if len(content) < 13 or quirk is not None or not strict:
+    if frame[:1] == b"\x7e" and frame[-1:] == b"\x7e" and frame.count(b"\x7e") == 2 and b"\x7d" not in frame:
+        content = frame[1:-1]  # the common case: nothing escaped
+    else:
+        content = unescape(frame, strict=strict)
+    if len(content) < 13 or quirk is not None or not strict or checksum(content):
+        # short, quirky, tolerant or a bad check code (the XOR of the frame and its code is not 0):
+        # the general path decodes or raises the standard error
         msg = decode(frame, utc_offset=utc_offset, strict=strict)
         return FramePositions(msg.header, positions(msg, quirk=quirk))
-    data = content[:-1]
-    if content[-1] != checksum(data):
-        decode(frame, utc_offset=utc_offset, strict=strict)  # raises the standard error
-    header, pos, _ = parse_header(data, frame)
+    end = len(content) - 1
+    header, pos, _ = parse_header(content, frame, end)
     if header.msg_id != 0x0200 or header.subpackage is not None or header.encryption:
         msg = decode(frame, utc_offset=utc_offset, strict=strict)
         return FramePositions(msg.header, positions(msg))
-    return _new_result(header, [_position(data, pos, len(data), utc_offset, frame, header.terminal_id)])
+    return _new_result(header, [_position(content, pos, end, utc_offset, frame, header.terminal_id)])
 
 
 def _position(
@@ -78,7 +84,7 @@ def _position(
     _time: Any = parse_bcd_time,
     _new: Any = _new_position,
     _alarms: Any = alarms_of,
-    _kind: Any = {0x01: 1, 0x31: 2, 0x30: 3, 0x02: 4, 0x03: 5, 0x2A: 6, 0x25: 7, 0x2B: 8, 0x04: 9}.get,
+    _kind: Any = _KINDS,
 ) -> Position:
     if end - pos < 28:
         raise Jt808DecodeError(f"location needs 28 bytes, {end - pos} present", frame, pos)
@@ -96,7 +102,7 @@ def _position(
         at = pos + 2
         if at > end or at + data[pos + 1] > end:
             raise Jt808DecodeError(f"additional item 0x{data[pos]:02x} overruns the location body", frame, pos)
-        kind = _kind(data[pos])
+        kind = _kind[data[pos]]
         length = data[pos + 1]
         pos = at + length
         if not kind:

@@ -62,13 +62,13 @@ class Header:
 _new_header = builder(Header)
 
 
-def parse_header(data: bytes, frame: bytes) -> tuple[Header, int, int]:
+def parse_header(data: bytes, frame: bytes, size: int | None = None) -> tuple[Header, int, int]:
     """Parse the header at the start of the un-escaped ``data`` (check code excluded).
 
     Returns ``(header, body_offset, body_length)``; raises :class:`Jt808DecodeError` when the header is
-    short or the body length disagrees with the frame.
+    short or the body length disagrees with the frame. ``size`` limits ``data`` (default: all of it).
     """
-    n = len(data)
+    n = len(data) if size is None else size
     if n < 12:
         raise Jt808DecodeError(f"frame too short for a header: {n} bytes", frame, n)
     msg_id, attrs = _HEAD.unpack_from(data, 0)
