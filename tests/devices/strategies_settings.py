@@ -10,6 +10,7 @@ import os
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("devices", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("devices-more", max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
     "devices-thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
