@@ -5,18 +5,46 @@ from gongwu.core.budget.models import BudgetEntry, BudgetLine, FiscalYear
 from gongwu.core.db import Base
 from gongwu.core.fleet.models import Driver, Vehicle, VehicleQuota, VehicleSeal
 from gongwu.core.identity.models import OrgUnit, User, UserRole
+from gongwu.telematics.models import (
+    Alarm,
+    CalendarDay,
+    DailySummary,
+    Geofence,
+    GeofenceEvent,
+    PositionRow,
+    Terminal,
+    TerminalCommand,
+    TrackState,
+    Trip,
+    VehicleLimit,
+    VehicleStop,
+    WorkingCalendar,
+)
 
 __all__ = [
+    "Alarm",
     "AuditRecord",
     "Base",
     "BudgetEntry",
     "BudgetLine",
+    "CalendarDay",
+    "DailySummary",
     "Driver",
     "FiscalYear",
+    "Geofence",
+    "GeofenceEvent",
     "OrgUnit",
+    "PositionRow",
+    "Terminal",
+    "TerminalCommand",
+    "TrackState",
+    "Trip",
     "User",
     "UserRole",
     "Vehicle",
+    "VehicleLimit",
     "VehicleQuota",
     "VehicleSeal",
+    "VehicleStop",
+    "WorkingCalendar",
 ]

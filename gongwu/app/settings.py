@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pydantic_settings import BaseSettings
 
 from gongwu.core.settings import CoreSettings
+from gongwu.telematics.settings import TelematicsSettings
 
 __all__ = ["SETTINGS_CLASSES", "Settings", "load_settings", "settings_markdown"]
 
@@ -14,9 +15,10 @@ __all__ = ["SETTINGS_CLASSES", "Settings", "load_settings", "settings_markdown"]
 @dataclass(frozen=True)
 class Settings:
     core: CoreSettings = field(default_factory=CoreSettings)
+    telematics: TelematicsSettings = field(default_factory=TelematicsSettings)
 
 
-SETTINGS_CLASSES: list[type[BaseSettings]] = [CoreSettings]
+SETTINGS_CLASSES: list[type[BaseSettings]] = [CoreSettings, TelematicsSettings]
 """Every package's settings class; `gongwu settings` and docs/settings.md list their fields."""
 
 
@@ -34,4 +36,4 @@ def settings_markdown() -> str:
 
 def load_settings(**core_overrides: object) -> Settings:
     """Read the environment (prefix ``GONGWU_``); keyword arguments override core settings."""
-    return Settings(core=CoreSettings(**core_overrides))  # type: ignore[arg-type]
+    return Settings(core=CoreSettings(**core_overrides), telematics=TelematicsSettings())  # type: ignore[arg-type]

@@ -1,0 +1,248 @@
+"""The JT/T 808 session: register (0x0100 → 0x8100 with a random auth code), authenticate (0x0102), then
+heartbeats, location reports (0x0200, batches 0x0704) acked with 0x8001 once stored, logout (0x0003), driver
+identity (0x0702), the answers to commands (0x0001, 0x0201, 0x0104), and sub-packages reassembled.
+
+Before authentication every message but register, authenticate and logout is refused with 0x8001 result 1
+(失败) and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from gongwu.devices import EncodeError, Jt808DecodeError
+from gongwu.devices import jt808 as j
+from gongwu.devices.jt808.reply import NO_ACK
+from gongwu.telematics import commands, terminals
+from gongwu.telematics.gateway.base import BaseSession, Gateway
+
+__all__ = ["Jt808Session"]
+
+log = logging.getLogger(__name__)
+
+_LOCATIONS = frozenset({0x0200, 0x0704})
+_PUBLIC = frozenset({0x0100, 0x0102, 0x0003})
+FAILED = j.ResponseResult.FAILED
+
+
+class Jt808Session(BaseSession):
+    protocol = "jt808"
+
+    def __init__(self, gateway: Gateway) -> None:
+        super().__init__(gateway)
+        self._framer = j.Jt808Framer()
+        self._reassembler = j.Reassembler(utc_offset=self.ctx.utc_offset)
+        self._serial = 0
+        self.phone = ""
+        self.edition: j.Edition = "2013"
+        self.protocol_version = 1
+        self._pending: dict[int, int] = {}
+        """Our serial of a command → its command id (until the terminal answers)."""
+
+    def frames(self, data: bytes) -> list[bytes]:
+        return self._framer.feed(data)
+
+    @property
+    def discarded(self) -> int:
+        return self._framer.discarded
+
+    def next_serial(self) -> int:
+        self._serial = (self._serial + 1) & 0xFFFF
+        return self._serial
+
+    def answer(self, msg: j.Jt808Message, result: int = 0, auth_code: str | None = None) -> None:
+        try:
+            frame = j.reply(msg, serial=self.next_serial(), result=result, auth_code=auth_code)
+        except EncodeError:
+            log.exception("jt808 %s: cannot answer 0x%04x", self.peer, msg.msg_id)
+            return
+        if frame is not None:
+            self.write(frame)
+
+    def ack_later(self, key: j.AckKey) -> Any:
+        def done() -> None:
+            if not self.closed:
+                self.write(j.general_response(key, serial=self.next_serial()))
+
+        return done
+
+    # -- frames
+
+    def handle(self, frame: bytes) -> Coroutine[Any, Any, None] | None:
+        try:
+            msg = j.decode(frame, utc_offset=self.ctx.utc_offset)
+        except Jt808DecodeError as exc:
+            self.bad_frame(exc)
+            return None
+        self.good_frame()
+        header = msg.header
+        self.phone, self.edition, self.protocol_version = header.phone, header.edition, header.protocol_version
+        if header.subpackage is not None:
+            return self._fragment(msg)
+        return self.dispatch(msg)
+
+    def _fragment(self, msg: j.Jt808Message) -> Coroutine[Any, Any, None] | None:
+        if self.binding is None:
+            self.answer(msg, FAILED)
+            self.refused()
+            return None
+        try:
+            whole = self._reassembler.add(msg, time.monotonic())
+        except Jt808DecodeError as exc:
+            self.bad_frame(exc)
+            return None
+        if whole is None:
+            self.answer(msg)  # a part received; the whole message is acked once stored
+            return None
+        return self.dispatch(whole)
+
+    def dispatch(self, msg: j.Jt808Message) -> Coroutine[Any, Any, None] | None:
+        mid = msg.msg_id
+        body = msg.body
+        if self.binding is None and mid not in _PUBLIC:
+            if mid not in NO_ACK:
+                self.answer(msg, FAILED)
+            self.refused()
+            return None
+        if mid in _LOCATIONS:
+            positions = j.positions(msg, terminal_id=msg.terminal_id)
+            self.submit(positions, self.ack_later(j.ack_key(msg)))
+            return None
+        if mid == 0x0002:
+            self.answer(msg)
+            return None
+        if isinstance(body, j.TerminalRegister):
+            return self._register(msg, body)
+        if isinstance(body, j.TerminalAuth):
+            return self._authenticate(msg, body)
+        if mid == 0x0003:
+            return self._logout(msg)
+        if isinstance(body, j.LocationQueryResponse):
+            self.submit(j.positions(msg, terminal_id=msg.terminal_id), None)
+            self._answered(body.reply_serial, {"location": True})
+            return None
+        if isinstance(body, j.TerminalResponse):
+            status = "answered" if body.result == 0 else "failed"
+            self._answered(body.reply_serial, {"result": body.result}, status)
+            return None
+        if isinstance(body, j.ParameterQueryResponse):
+            params = {f"0x{p.param_id:04x}": _jsonable(p.value) for p in body.params}
+            self._answered(body.reply_serial, {"params": params})
+            return None
+        if isinstance(body, j.DriverIdentity):
+            self.answer(msg)
+            if body.state == 1 and body.ic_result in (0, None) and body.name:
+                self.ctx.spawn(self.session_event("driver", driver=body.name))
+            elif body.state == 2:
+                self.ctx.spawn(self.session_event("driver", driver=None))
+            return None
+        self.answer(msg)
+        return None
+
+    # -- the steps that need the database
+
+    async def _register(self, msg: j.Jt808Message, body: j.TerminalRegister) -> None:
+        ident = msg.terminal_id
+        settings = self.ctx.settings
+        existing = await self._terminal_id(ident)
+        elsewhere = existing is not None and await self._connected_elsewhere(existing)
+        async with self.ctx.db.session() as session:
+            outcome = await terminals.register_jt808(
+                session,
+                ident,
+                plate=body.plate,
+                maker=body.maker,
+                model=body.model,
+                connected_elsewhere=elsewhere,
+                auto=settings.auto_provision,
+                auto_unit=settings.auto_provision_unit,
+            )
+            await session.commit()
+        self.answer(msg, outcome.result, outcome.auth_code)
+
+    async def _connected_elsewhere(self, terminal_id: int) -> bool:
+        """Is this terminal authenticated on another live connection (a clone, or a second SIM)?"""
+        holder = await self.ctx.state.directory.holder(terminal_id)
+        if holder is None:
+            return False
+        if holder != self.ctx.gateway_id:
+            return True
+        other = self.ctx.held.get(terminal_id)
+        return other is not None and other is not self and not other.closed
+
+    async def _terminal_id(self, ident: str) -> int | None:
+        async with self.ctx.db.session() as session:
+            terminal = await terminals.find_terminal(session, "jt808", ident.lstrip("0") or "0")
+            return terminal.id if terminal is not None else None
+
+    async def _authenticate(self, msg: j.Jt808Message, body: j.TerminalAuth) -> None:
+        async with self.ctx.db.session() as session:
+            binding = await terminals.authenticate_jt808(
+                session, msg.terminal_id, body.auth_code, imei=body.imei, software_version=body.software_version
+            )
+            await session.commit()
+        if binding is None:
+            self.answer(msg, FAILED)
+            self.refused()
+            return
+        await self.hold(binding)
+        self.answer(msg)
+        await self._send_queued()
+
+    async def _logout(self, msg: j.Jt808Message) -> None:
+        binding = self.binding
+        if binding is None:
+            self.answer(msg, FAILED)
+            return
+        async with self.ctx.db.session() as session:
+            await terminals.logout_jt808(session, binding.terminal_id)
+            await session.commit()
+        await self.session_event("logout")
+        self.answer(msg)
+        self._unhold(binding)
+        self.binding = None
+        self.track = None
+
+    # -- commands
+
+    async def _send_queued(self) -> None:
+        binding = self.binding
+        assert binding is not None
+        async with self.ctx.db.session() as session:
+            queued = await commands.queued_for(session, binding.terminal_id)
+            envelopes = [
+                {"command_id": c.id, "terminal_id": c.terminal_id, "kind": c.kind, "args": c.args} for c in queued
+            ]
+        for envelope in envelopes:
+            await self.send_command(envelope)
+
+    async def send_command(self, command: dict[str, Any]) -> None:
+        command_id = int(command["command_id"])
+        if not await commands.claim(self.ctx.db, command_id, self.ctx.gateway_id):
+            return
+        try:
+            body = commands.jt808_body(command["kind"], command["args"], self.edition)
+            serial = self.next_serial()
+            frame = j.encode(
+                j.message(
+                    body, phone=self.phone, serial=serial, edition=self.edition, protocol_version=self.protocol_version
+                )
+            )
+        except (EncodeError, KeyError, ValueError) as exc:
+            await commands.mark(self.ctx.db, command_id, "failed", answer={"error": str(exc)})
+            return
+        self._pending[serial] = command_id
+        self.write(frame)
+        await commands.set_serial(self.ctx.db, command_id, serial)
+
+    def _answered(self, serial: int, answer: dict[str, Any], status: str = "answered") -> None:
+        command_id = self._pending.pop(serial, None)
+        if command_id is not None:
+            self.ctx.spawn(commands.mark(self.ctx.db, command_id, status, answer=answer), "command-answer")
+
+
+def _jsonable(value: int | str | bytes) -> int | str:
+    return value.hex() if isinstance(value, bytes) else value

@@ -1,0 +1,190 @@
+"""The pipeline's record of one position: :class:`Fix`, made from a codec's :class:`~gongwu.devices.Position`.
+
+A fix carries the car it belongs to, the flags validation set, the de-duplication digest, and what the motion
+stage computed. :meth:`Fix.record` is its row of ``vehicle_position``; :meth:`Fix.event` its payload on the
+``telematics.positions`` topic (the public shape other packages read).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import struct
+import zlib
+from datetime import datetime
+from typing import Any
+
+from gongwu.devices import Alarm, Extra, Position
+
+__all__ = ["COLUMNS", "Fix", "Flag"]
+
+
+class Flag(enum.IntFlag):
+    """What validation found (stored in ``vehicle_position.flags``)."""
+
+    FUTURE_TIME = 1
+    """The device time was ahead of the server clock; the receive time replaced it."""
+    NO_TIME = 2
+    """The terminal sent no usable time; the receive time stands in."""
+    JUMP = 4
+    """Reaching this point from the previous one needs an impossible speed."""
+    INVALID_FIX = 8
+    """The terminal says its GNSS fix is not valid (coordinates are a last known place, or none)."""
+    OUT_OF_RANGE = 16
+    """Coordinates out of range, or (0, 0); dropped."""
+    BLIND_AREA = 32
+    """Re-sent from the terminal's blind-area memory (盲区补报)."""
+    SPEED_IMPLAUSIBLE = 64
+    """A reported speed above any car's."""
+
+
+COLUMNS = (
+    "vehicle_id",
+    "device_time",
+    "digest",
+    "terminal_id",
+    "received_at",
+    "lat",
+    "lon",
+    "altitude_m",
+    "speed_kmh",
+    "course",
+    "ignition",
+    "fix_valid",
+    "odometer_km",
+    "distance_m",
+    "fuel_l",
+    "soc_pct",
+    "alarms",
+    "flags",
+)
+"""Columns of ``vehicle_position`` in the order of :meth:`Fix.record`."""
+
+_DIGEST = struct.Struct("<9dI")
+_NAN = math.nan
+
+
+def _n(value: float | None) -> float:
+    return _NAN if value is None else float(value)
+
+
+class Fix:
+    """One position on its way through the pipeline (mutable: each handler adds what it finds)."""
+
+    __slots__ = (
+        "alarms",
+        "altitude_m",
+        "course",
+        "device_time",
+        "digest",
+        "distance_m",
+        "duplicate",
+        "fix_valid",
+        "flags",
+        "fuel_l",
+        "ignition",
+        "lat",
+        "lon",
+        "moving",
+        "odometer_km",
+        "received_at",
+        "soc_pct",
+        "speed_kmh",
+        "terminal_id",
+        "vehicle_id",
+    )
+
+    def __init__(self, position: Position, terminal_id: int, vehicle_id: int, received_at: datetime) -> None:
+        self.terminal_id = terminal_id
+        self.vehicle_id = vehicle_id
+        self.received_at = received_at
+        self.lat = position.lat
+        self.lon = position.lon
+        self.altitude_m = position.altitude_m
+        self.speed_kmh = position.speed_kmh
+        self.course = position.course
+        self.ignition = position.ignition
+        self.fix_valid = position.fix_valid
+        self.odometer_km = position.odometer_km
+        self.fuel_l = position.fuel_l
+        self.soc_pct = position.soc_pct
+        self.alarms: frozenset[Alarm] = position.alarms
+        self.flags = Flag.BLIND_AREA if position.extras.get(Extra.BLIND_AREA) else 0
+        self.distance_m = 0.0
+        self.moving = False
+        self.duplicate = False
+        when = position.time
+        self.device_time: datetime = when if when is not None else received_at
+        if when is None:
+            self.flags |= Flag.NO_TIME
+        alarm_word = position.extras.get(Extra.ALARM_BITS)
+        marks = int(alarm_word) if isinstance(alarm_word, int) else zlib.crc32(",".join(sorted(self.alarms)).encode())
+        packed = _DIGEST.pack(
+            _n(position.lat),
+            _n(position.lon),
+            _n(position.speed_kmh),
+            _n(position.course),
+            _n(position.altitude_m),
+            _n(position.odometer_km),
+            _n(position.fuel_l),
+            _n(position.soc_pct),
+            -1.0 if position.ignition is None else float(position.ignition),
+            marks & 0xFFFFFFFF,
+        )
+        digest = zlib.crc32(packed)
+        self.digest = digest - (1 << 32) if digest >= 1 << 31 else digest
+        """A signed 32-bit hash of the content: with the car and the device time, the de-duplication key."""
+
+    @property
+    def key(self) -> tuple[int, datetime, int]:
+        return (self.vehicle_id, self.device_time, self.digest)
+
+    @property
+    def has_place(self) -> bool:
+        """Coordinates that can be trusted for distance and motion."""
+        return self.lat is not None and not (self.flags & (Flag.INVALID_FIX | Flag.JUMP))
+
+    def record(self) -> tuple[Any, ...]:
+        """The row of ``vehicle_position`` (in :data:`COLUMNS` order)."""
+        return (
+            self.vehicle_id,
+            self.device_time,
+            self.digest,
+            self.terminal_id,
+            self.received_at,
+            self.lat,
+            self.lon,
+            self.altitude_m,
+            self.speed_kmh,
+            self.course,
+            self.ignition,
+            self.fix_valid,
+            self.odometer_km,
+            self.distance_m,
+            self.fuel_l,
+            self.soc_pct,
+            ",".join(sorted(self.alarms)) if self.alarms else None,
+            int(self.flags),
+        )
+
+    def event(self) -> dict[str, Any]:
+        """The payload published on ``telematics.positions`` once the fix is stored."""
+        return {
+            "vehicle_id": self.vehicle_id,
+            "terminal_id": self.terminal_id,
+            "time": self.device_time.isoformat(),
+            "received_at": self.received_at.isoformat(),
+            "lat": self.lat,
+            "lon": self.lon,
+            "speed_kmh": self.speed_kmh,
+            "course": self.course,
+            "ignition": self.ignition,
+            "moving": self.moving,
+            "fix_valid": self.fix_valid,
+            "odometer_km": self.odometer_km,
+            "distance_m": round(self.distance_m, 1),
+            "fuel_l": self.fuel_l,
+            "soc_pct": self.soc_pct,
+            "alarms": sorted(self.alarms),
+            "flags": int(self.flags),
+        }

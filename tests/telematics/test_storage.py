@@ -1,0 +1,93 @@
+"""The position store: partitioned by day on PostgreSQL with a PostGIS point, bounded by retention, and
+de-duplicating on every write path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from gongwu.core.db import Database
+from gongwu.devices import Position
+from gongwu.telematics.maintenance import ensure_partitions, partition_name, prune_positions
+from gongwu.telematics.models import PositionRow
+from gongwu.telematics.pipeline import Fix
+from gongwu.telematics.pipeline.store import open_store
+
+from .conftest import provision_car
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+PARTITIONS = "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'vehicle_position'::regclass"
+
+
+def fix(vehicle_id: int, when: datetime, lat: float = 39.9) -> Fix:
+    position = Position("t", when, lat, 116.4, True, speed_kmh=30.0)
+    return Fix(position, 1, vehicle_id, NOW)
+
+
+async def test_positions_are_partitioned_by_day_with_a_postgis_point(pg_db: Database) -> None:
+    car = await provision_car(pg_db)
+    today = NOW.date()
+    await ensure_partitions(pg_db, today, 2)
+    store = open_store(pg_db)
+    await store.open()
+    await store.write([fix(car.vehicle.id, NOW).record(), fix(car.vehicle.id, NOW, 39.91).record()])
+    await store.close()
+    async with pg_db.engine.connect() as conn:
+        kind = await conn.scalar(text("SELECT relkind::text FROM pg_class WHERE relname = 'vehicle_position'"))
+        assert kind == "p"
+        where = await conn.scalar(text("SELECT tableoid::regclass::text FROM vehicle_position LIMIT 1"))
+        assert where == partition_name(today)
+        point = await conn.scalar(text("SELECT ST_AsText(geom) || ' ' || ST_SRID(geom) FROM vehicle_position LIMIT 1"))
+        assert point in ("POINT(116.4 39.9) 4326", "POINT(116.4 39.91) 4326")
+        parts = set((await conn.execute(text(PARTITIONS))).scalars())
+    assert {partition_name(today + timedelta(days=d)) for d in (-1, 0, 1, 2)} <= parts
+
+
+async def test_a_day_created_late_takes_its_rows_from_the_default_partition(pg_db: Database) -> None:
+    car = await provision_car(pg_db)
+    later = NOW.date() + timedelta(days=20)
+    when = datetime(later.year, later.month, later.day, 9, tzinfo=UTC)
+    store = open_store(pg_db)
+    await store.open()
+    await store.write([fix(car.vehicle.id, when).record()])
+    await store.close()
+    async with pg_db.engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM vehicle_position_default")) == 1
+    assert partition_name(later) in await ensure_partitions(pg_db, later, 1)
+    async with pg_db.engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM vehicle_position_default")) == 0
+        assert await conn.scalar(text(f"SELECT count(*) FROM {partition_name(later)}")) == 1
+
+
+async def test_retention_drops_old_days(db: Database) -> None:
+    car = await provision_car(db)
+    today = NOW.date()
+    if db.is_postgres:
+        await ensure_partitions(db, today - timedelta(days=10), 12)
+    store = open_store(db)
+    await store.open()
+    await store.write([fix(car.vehicle.id, NOW - timedelta(days=d)).record() for d in range(0, 10)])
+    await store.close()
+    dropped = await prune_positions(db, today, retention_days=5)
+    async with db.session() as session:
+        left = await session.scalar(select(func.count()).select_from(PositionRow))
+        oldest = await session.scalar(select(func.min(PositionRow.device_time)))
+    assert left == 6 and oldest is not None and oldest.date() >= today - timedelta(days=5)
+    if db.is_postgres:
+        assert partition_name(today - timedelta(days=9)) in dropped
+
+
+@pytest.mark.parametrize("mode", ["staging", "unnest"])
+async def test_every_postgres_write_path_stores_a_row_once(pg_db: Database, mode: str) -> None:
+    car = await provision_car(pg_db)
+    await ensure_partitions(pg_db, NOW.date(), 1)
+    store = open_store(pg_db, mode=mode)  # type: ignore[arg-type]
+    await store.open()
+    rows = [fix(car.vehicle.id, NOW - timedelta(seconds=s)).record() for s in range(50)]
+    await store.write(rows)
+    await store.write([*rows[25:], fix(car.vehicle.id, NOW + timedelta(seconds=1)).record()])
+    await store.close()
+    async with pg_db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(PositionRow)) == 51
