@@ -28,7 +28,7 @@ from gongwu.routing.learned import SpeedProfile
 from gongwu.routing.network import RoadNetwork
 from gongwu.routing.paths import PathPiece, assemble_route
 from gongwu.routing.snap import Snapped
-from gongwu.routing.types import LatLon, MatrixResult, PointLike, Route, as_points
+from gongwu.routing.types import LatLon, MatrixResult, PointLike, PointsLike, Route, as_points, point_arrays
 from gongwu.routing.weights import Weights, decode, encode
 
 __all__ = ["GraphTravelTimes"]
@@ -136,12 +136,10 @@ class GraphTravelTimes:
 
     # -- snapping ----------------------------------------------------------------------------------------
 
-    def locate(self, points: Sequence[PointLike]) -> tuple[Snapped, npt.NDArray[np.bool_]]:
+    def locate(self, points: PointsLike) -> tuple[Snapped, npt.NDArray[np.bool_]]:
         """Snap points and tell which are usable (inside the map and within ``max_snap_m`` of a road)."""
-        pts = as_points(points)
-        lat = np.array([p.lat for p in pts], dtype=np.float64)
-        lon = np.array([p.lon for p in pts], dtype=np.float64)
-        if not pts:
+        lat, lon = point_arrays(points)
+        if lat.size == 0:
             empty = np.zeros(0)
             return Snapped(np.zeros(0, np.int32), empty, empty, empty, empty), np.zeros(0, bool)
         inside = self._inside(lat, lon)
@@ -151,13 +149,13 @@ class GraphTravelTimes:
         ok = inside & (snapped.distance_m <= self.max_snap_m)
         return snapped, ok
 
-    def snap(self, points: Sequence[PointLike], role: str = "points") -> Snapped:
+    def snap(self, points: PointsLike, role: str = "points") -> Snapped:
         """Snap points, refusing any outside the map or away from roads (errors name ``role`` and index)."""
-        pts = as_points(points)
-        snapped, ok = self.locate(pts)
+        lat, lon = point_arrays(points)
+        snapped, ok = self.locate(np.column_stack([lat, lon]))
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
-            p = pts[i]
+            p = LatLon(float(lat[i]), float(lon[i]))
             details = {"role": role, "index": i, "lat": p.lat, "lon": p.lon}
             if not self._inside(np.array([p.lat]), np.array([p.lon]))[0]:
                 details["map_bbox"] = self.network.bbox.as_list()

@@ -21,9 +21,11 @@ __all__ = [
     "LatLon",
     "MatrixResult",
     "PointLike",
+    "PointsLike",
     "Route",
     "TravelTimes",
     "as_points",
+    "point_arrays",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -37,20 +39,44 @@ class LatLon(NamedTuple):
 
 
 PointLike = LatLon | tuple[float, float]
+PointsLike = Sequence[PointLike] | npt.NDArray[np.float64]
+"""Points as a sequence of (lat, lon) pairs or an (n, 2) array."""
 
 
-def as_points(points: Sequence[PointLike]) -> list[LatLon]:
+def point_arrays(points: PointsLike) -> tuple[FloatArray, FloatArray]:
+    """Validated ``(lat, lon)`` pairs as two arrays; raises :class:`BadCoordinate` naming the bad index."""
+    if len(points) == 0:
+        return np.zeros(0), np.zeros(0)
+    try:
+        arr = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = np.zeros((0, 0))
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        for i, p in enumerate(points):
+            try:
+                float(p[0]), float(p[1])
+                if len(p) != 2:
+                    raise ValueError
+            except (TypeError, ValueError, IndexError) as exc:
+                raise BadCoordinate(f"Point {i} is not a (lat, lon) pair.", details={"index": i}) from exc
+        raise BadCoordinate("Points must be (lat, lon) pairs.")
+    lat, lon = arr[:, 0].copy(), arr[:, 1].copy()
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise BadCoordinate(details={"index": i, "lat": _jsonable(lat[i]), "lon": _jsonable(lon[i])})
+    return lat, lon
+
+
+def _jsonable(v: float) -> float | str:
+    return float(v) if math.isfinite(v) else str(v)
+
+
+def as_points(points: PointsLike) -> list[LatLon]:
     """Validate and normalise ``(lat, lon)`` pairs; raises :class:`BadCoordinate` naming the bad index."""
-    out: list[LatLon] = []
-    for i, p in enumerate(points):
-        try:
-            lat, lon = float(p[0]), float(p[1])
-        except (TypeError, ValueError, IndexError) as exc:
-            raise BadCoordinate(f"Point {i} is not a (lat, lon) pair.", details={"index": i}) from exc
-        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
-            raise BadCoordinate(details={"index": i, "lat": lat, "lon": lon})
-        out.append(LatLon(lat, lon))
-    return out
+    lat, lon = point_arrays(points)
+    return list(map(LatLon._make, zip(lat.tolist(), lon.tolist(), strict=True)))
 
 
 @dataclass(frozen=True, slots=True)

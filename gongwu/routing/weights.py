@@ -1,10 +1,10 @@
 """Edge weights for the shortest-path search: travel time and length packed in one float.
 
 scipy's Dijkstra sums one weight. We want the fastest path *and* its length, so each arc's weight is
-``round(time_s × 10) × 2**27 + round(length_m × 10)``: exact integers in a float64 (below 2**53), compared
-first by time (tenths of a second, up to 77 days) and then by length (decimetres, up to 13,400 km). The sum
-along a path decodes back to both with no second search and no walk over predecessor trees. Rounding is at
-most 0.05 s and 5 cm per arc.
+``round(time_s × 100) × 2**27 + round(length_m × 10)``: exact integers in a float64 (below 2**53), compared
+first by time (hundredths of a second, up to 7.7 days of driving) and then by length (decimetres, up to
+13,400 km). The sum along a path decodes back to both with no second search and no walk over predecessor
+trees. Rounding is at most 5 ms and 5 cm per arc.
 """
 
 from __future__ import annotations
@@ -17,16 +17,17 @@ from scipy.sparse import csr_matrix
 
 from gongwu.routing.graph import RoadGraph, directed_arcs
 
-__all__ = ["DIST_SCALE", "Weights", "decode", "encode"]
+__all__ = ["DIST_SCALE", "TIME_SCALE", "Weights", "decode", "encode"]
 
 DIST_SCALE = float(2**27)
+TIME_SCALE = 100.0
 
 F64 = npt.NDArray[np.float64]
 
 
 def encode(time_s: F64 | float, length_m: F64 | float) -> F64:
     """Pack (seconds, metres) into one additive weight."""
-    t = np.round(np.asarray(time_s, dtype=np.float64) * 10.0)
+    t = np.round(np.asarray(time_s, dtype=np.float64) * TIME_SCALE)
     d = np.round(np.asarray(length_m, dtype=np.float64) * 10.0)
     return np.asarray(t * DIST_SCALE + d, dtype=np.float64)
 
@@ -38,7 +39,7 @@ def decode(code: F64) -> tuple[F64, F64]:
     t = np.full(code.shape, np.inf)
     d = np.full(code.shape, np.inf)
     ticks = np.floor(code[finite] / DIST_SCALE)
-    t[finite] = ticks / 10.0
+    t[finite] = ticks / TIME_SCALE
     d[finite] = (code[finite] - ticks * DIST_SCALE) / 10.0
     return t, d
 

@@ -208,3 +208,17 @@ def test_point_in_the_harbour_has_no_road_nearby(engine: GraphTravelTimes, netwo
     with pytest.raises(NoRoadNearby) as exc:
         engine.route(far[0], grid[int(np.flatnonzero(ok)[0])])
     assert exc.value.details["distance_m"] > engine.max_snap_m
+
+
+def test_packed_weights_decode_to_time_and_length() -> None:
+    from gongwu.routing.weights import decode, encode
+
+    a = encode(np.array([12.344, 0.004]), np.array([100.04, 2.0]))
+    t, d = decode(np.array([a.sum(), np.inf]))
+    assert t[0] == pytest.approx(12.34, abs=0.006) and d[0] == pytest.approx(102.0, abs=0.06)
+    assert np.isinf(t[1]) and np.isinf(d[1])
+    # Faster always wins, whatever the length; equal times fall back to the shorter.
+    assert encode(60.0, 5_000.0) < encode(61.0, 10.0)
+    assert encode(60.0, 10.0) < encode(60.0, 11.0)
+    week = encode(7 * 86_400.0, 13_000_000.0)
+    assert decode(week)[0] == pytest.approx(7 * 86_400.0) and decode(week)[1] == pytest.approx(13_000_000.0)
