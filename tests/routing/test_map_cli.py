@@ -36,3 +36,10 @@ def test_bad_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "not an OpenStreetMap" in result.output
     missing = runner.invoke(app, ["info", "--data-dir", str(tmp_path)])
     assert missing.exit_code == 1
+
+
+def test_import_demo_if_missing(tmp_path: Path) -> None:
+    first = runner.invoke(app, ["import-demo", "--data-dir", str(tmp_path), "--if-missing"])
+    assert first.exit_code == 0 and "Imported Helsinki.osm.pbf" in first.output
+    again = runner.invoke(app, ["import-demo", "--data-dir", str(tmp_path), "--if-missing"])
+    assert again.exit_code == 0 and "already imported" in again.output
