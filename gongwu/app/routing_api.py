@@ -84,7 +84,9 @@ class Point(BaseModel):
 class RouteIn(BaseModel):
     origin: Point
     destination: Point
-    depart_at: datetime | None = Field(None, description="Timezone-aware departure (selects learned speeds).")
+    depart_at: datetime | None = Field(
+        None, description="Departure (selects learned speeds); without a zone: local wall-clock time."
+    )
 
 
 class LineString(BaseModel):

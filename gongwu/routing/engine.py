@@ -116,11 +116,14 @@ class GraphTravelTimes:
             self._cache.clear()
 
     def hour_of(self, depart_at: datetime | None) -> int | None:
-        """Which learned-speed column applies: the local hour, or None (all-day / default speeds)."""
+        """Which learned-speed column applies: the local hour, or None (all-day / default speeds).
+
+        A naive ``depart_at`` is taken as local wall-clock time (as terminals and people write it).
+        """
         if depart_at is None or self._profile is None:
             return None
         if depart_at.tzinfo is None:
-            raise ValueError("depart_at must be timezone-aware")
+            return depart_at.hour
         return depart_at.astimezone(self._tz).hour
 
     def weights(self, hour: int | None = None) -> Weights:

@@ -118,7 +118,8 @@ class Route:
 class TravelTimes(Protocol):
     """What dispatch, ETA and cost estimates ask of a routing engine.
 
-    ``depart_at`` (timezone-aware) lets an engine use time-of-day speeds; engines without them ignore it.
+    ``depart_at`` lets an engine use time-of-day speeds (naive: the bureau's wall-clock time); engines without
+    them ignore it.
     """
 
     name: str

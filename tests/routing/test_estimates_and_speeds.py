@@ -103,6 +103,7 @@ def test_learned_speeds_change_travel_times_by_hour(network: RoadNetwork, road_p
     assert (rush.durations_s[off] > free.durations_s[off]).all()
     assert np.allclose(night.durations_s, free.durations_s)
     assert engine.hour_of(datetime(2026, 3, 2, 6, 15, tzinfo=UTC)) == 8
+    assert engine.hour_of(datetime(2026, 3, 2, 8, 15)) == 8  # naive: local wall-clock time
 
 
 def test_traversals_from_a_gps_track(network: RoadNetwork, engine: GraphTravelTimes) -> None:
