@@ -32,6 +32,16 @@ CHROMIUM_ARGS = [
 # Fill colours of the style's streets (web/map/style.json, layer "road").
 ROAD_COLOURS = np.array([[0xFF, 0xFF, 0xFF], [0xFC, 0xCB, 0x8A], [0xF6, 0xF3, 0xA8]])
 BACKGROUND = np.array([0xF3, 0xEF, 0xE7])
+# A label in Chinese on top of the base map, as the console pages add theirs; resolves to what got placed.
+ADD_CHINESE_LABEL = """() => new Promise((resolve) => {
+  const map = window.gongwuMap;
+  map.addSource("probe", { type: "geojson", data: { type: "Feature", properties: { name: "公务用车调度中心" },
+    geometry: { type: "Point", coordinates: map.getCenter().toArray() } } });
+  map.addLayer({ id: "probe", type: "symbol", source: "probe",
+    layout: { "text-field": ["get", "name"], "text-font": ["Noto Sans Regular"], "text-size": 16,
+              "text-allow-overlap": true } });
+  map.once("idle", () => resolve(map.queryRenderedFeatures({ layers: ["probe"] }).map(f => f.properties.name)));
+})"""
 # The rendered map canvas, read back as RGBA bytes (every 3rd pixel of every 3rd row, to keep it small).
 READ_PIXELS = """() => {
   const src = window.gongwuMap.getCanvas();
@@ -100,6 +110,7 @@ def test_base_map_draws_streets_from_local_tiles(server: str, tmp_path: Path) ->
                 "window.gongwuMap.queryRenderedFeatures({layers: ['road-label']}).map(f => f.properties.name)"
             )
             rgba = page.evaluate(READ_PIXELS)
+            chinese = page.evaluate(ADD_CHINESE_LABEL)
         finally:
             browser.close()
 
@@ -113,6 +124,7 @@ def test_base_map_draws_streets_from_local_tiles(server: str, tmp_path: Path) ->
     assert road_share > 0.04, f"only {road_share:.1%} of the map is street"
     assert background_share < 0.9
     assert labels, "street names are drawn"
+    assert chinese == ["公务用车调度中心"], "a Chinese label is laid out with no glyph server"
     assert not errors
     off_machine = [u for u in requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))]
     assert requests and not off_machine, off_machine
