@@ -11,6 +11,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from gongwu.app.frames_cli import app as frames_app
+from gongwu.app.map_cli import app as map_app
 from gongwu.app.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -25,10 +27,14 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo bureau.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit chain.", no_args_is_help=True)
+terminals_app = typer.Typer(help="In-car terminals (JT/T 808, GB/T 32960, NMEA).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(frames_app, name="frames", help="Decode and build terminal frames (JT/T 808, GB/T 32960, NMEA).")
+app.add_typer(map_app, name="map", help="The city's road map: import an OpenStreetMap extract.")
+app.add_typer(terminals_app, name="terminals")
 
 
 def _run(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
@@ -158,6 +164,119 @@ def audit_verify() -> None:
         err=True,
     )
     raise typer.Exit(1)
+
+
+def _run_background(gateways: bool, consumers: bool) -> None:
+    """Run telematics' background parts without HTTP until SIGINT/SIGTERM (for scale-out)."""
+    import logging
+    import signal
+
+    from gongwu.app.platform import Platform
+    from gongwu.telematics.runtime import background_tasks
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+
+    async def main() -> None:
+        platform = Platform.build(settings)
+        platform.background.extend(
+            background_tasks(
+                settings.telematics, timezone=settings.core.local_timezone, gateways=gateways, consumers=consumers
+            )
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await platform.start()
+        try:
+            await stop.wait()
+        finally:
+            await platform.stop()
+
+    asyncio.run(main())
+
+
+@app.command()
+def gateway(
+    consumers: Annotated[bool, typer.Option(help="Also run the bus consumers in this process.")] = False,
+) -> None:
+    """Run the terminal gateways alone (TCP, pipeline, commands; no HTTP) — start several behind a TCP balancer."""
+    t = load_settings().telematics
+    ports = [f"{name} :{port}" for name, on, port in (
+        ("JT/T 808", t.jt808_enabled, t.jt808_port),
+        ("GB/T 32960", t.gb32960_enabled, t.gb32960_port),
+        ("NMEA", t.nmea_enabled, t.nmea_port),
+    ) if on]  # fmt: skip
+    typer.echo(f"gateway {t.resolved_gateway_id()} on {t.gateway_host}: {', '.join(ports) or 'no protocol enabled'}")
+    _run_background(gateways=True, consumers=consumers)
+
+
+@app.command("consumers")
+def consumers_command() -> None:
+    """Run the telematics bus consumers alone (live state, trips, geofences, alarms) — as many as needed."""
+    typer.echo("telematics consumers running (Ctrl-C to stop)")
+    _run_background(gateways=False, consumers=True)
+
+
+@terminals_app.command("add")
+def terminals_add(
+    protocol: Annotated[str, typer.Option(help="jt808, gb32960 or nmea.")],
+    identifier: Annotated[str, typer.Option("--id", help="Phone / terminal number, VIN, or NMEA id.")],
+    vehicle: Annotated[str, typer.Option(help="Plate of the car it is fitted to.")],
+) -> None:
+    """Provision a terminal and bind it to a car."""
+    from sqlalchemy import select
+
+    from gongwu.core.db import Database
+    from gongwu.core.errors import DomainError, NotFound
+    from gongwu.core.fleet.identifiers import normalise_plate
+    from gongwu.core.fleet.models import Vehicle
+    from gongwu.telematics import terminals
+
+    async def work(db: Database) -> dict[str, object]:
+        async with db.session() as session:
+            plate = normalise_plate(vehicle)
+            vehicle_id = await session.scalar(select(Vehicle.id).where(Vehicle.plate == plate))
+            if vehicle_id is None:
+                raise NotFound(f"No car with plate {plate}.", code="fleet.vehicle_not_found")
+            terminal = await terminals.provision(
+                session, protocol=protocol, identifier=identifier, vehicle_id=vehicle_id
+            )
+            await session.commit()
+            return {"id": terminal.id, "protocol": protocol, "identifier": terminal.identifier, "plate": plate}
+
+    try:
+        created = _run(load_settings(), work)
+    except DomainError as exc:
+        typer.echo(f"error: {exc.message} ({exc.code})", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(created, ensure_ascii=False))
+
+
+@terminals_app.command("list")
+def terminals_list() -> None:
+    """Every terminal with its car, one JSON object a line."""
+    from gongwu.core.db import Database
+    from gongwu.telematics import terminals
+
+    async def work(db: Database) -> list[dict[str, object]]:
+        async with db.session() as session:
+            rows = await terminals.list_terminals(session, None)
+            return [
+                {
+                    "id": t.id,
+                    "protocol": t.protocol,
+                    "identifier": t.identifier,
+                    "plate": plate,
+                    "registered": t.auth_code is not None,
+                    "disabled": t.disabled,
+                }
+                for t, plate in rows
+            ]
+
+    for row in _run(load_settings(), work):
+        typer.echo(json.dumps(row, ensure_ascii=False))
 
 
 def main() -> None:

@@ -3,10 +3,13 @@ budgets. Deterministic (the same data on every machine) and idempotent (seeding 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +21,11 @@ from gongwu.core.fleet import service as fleet
 from gongwu.core.fleet.identifiers import vin_check_digit
 from gongwu.core.identity import service as identity
 from gongwu.core.identity.models import OrgUnit
+from gongwu.telematics import demo as telematics_demo
 
-__all__ = ["DEMO_PASSWORD", "LOGINS", "LOGINS_TEXT", "seed"]
+__all__ = ["DEMO_PASSWORD", "LOGINS", "LOGINS_TEXT", "drive_demo_fleet", "seed"]
+
+log = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "gongwu-demo"
 YEAR = 2026
@@ -209,7 +215,31 @@ async def seed(db: Database) -> bool:
             ends_at=datetime(2027, 1, 3, 16, tzinfo=UTC),
         )
         await session.commit()
-        return True
+    await telematics_demo.provision_demo_terminals(db)
+    return True
+
+
+async def drive_demo_fleet(platform: Any, stop: asyncio.Event) -> None:
+    """Background task of `gongwu serve --demo`: the demo cars drive with simulated terminals over TCP to the
+    gateways, along routes of the imported map when there is one."""
+    routes: telematics_demo.RouteProvider | None = None
+    bbox = None
+    try:
+        from gongwu.app.routing_api import create_routing_service
+        from gongwu.routing.types import LatLon
+
+        routing = create_routing_service(platform.settings.core.data_dir, platform.settings.core.local_timezone)
+        if routing.network is not None:
+            box = routing.network.bbox
+            bbox = (box.min_lat, box.min_lon, box.max_lat, box.max_lon)
+
+            def road(a: tuple[float, float], b: tuple[float, float]) -> list[tuple[float, float]]:
+                return [(lat, lon) for lon, lat in routing.route(LatLon(*a), LatLon(*b)).geometry]
+
+            routes = road
+    except Exception:
+        log.warning("demo: no road map to drive on; the cars drive loops", exc_info=True)
+    await telematics_demo.drive(platform.db, platform.settings.telematics, stop, routes=routes, bbox=bbox)
 
 
 async def _seed_fleet(session: AsyncSession, units: dict[str, int], rng: random.Random) -> None:

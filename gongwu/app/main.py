@@ -12,16 +12,20 @@ from fastapi.staticfiles import StaticFiles
 import gongwu.core.permissions  # noqa: F401  (registers the kernel's permissions)
 from gongwu.app import errors, health
 from gongwu.app.paths import WEB
-from gongwu.app.platform import Platform
+from gongwu.app.platform import BackgroundTask, Platform
 from gongwu.app.settings import Settings, load_settings
 from gongwu.core import audit_router
 from gongwu.core.budget.router import router as budget_router
 from gongwu.core.fleet.router import router as fleet_router
 from gongwu.core.identity.router import router as identity_router
+from gongwu.telematics import permissions as _telematics_permissions  # noqa: F401  (registers them)
+from gongwu.telematics import service as telematics_service
+from gongwu.telematics.router import router as telematics_router
+from gongwu.telematics.runtime import background_tasks as telematics_tasks
 
 __all__ = ["create_app"]
 
-ROUTERS = [identity_router, budget_router, fleet_router, audit_router.router, health.router]
+ROUTERS = [identity_router, budget_router, fleet_router, audit_router.router, telematics_router, health.router]
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None, demo: bool = False) -> FastAPI:
@@ -34,6 +38,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
             return
         built = Platform.build(settings or load_settings())
         app.state.platform = built
+        built.background.extend(_telematics(built.settings, demo))
         await built.start()
         try:
             yield
@@ -48,11 +53,25 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     )
     if platform is not None:
         app.state.platform = platform
+    app.state.live_position = lambda vehicle_id: telematics_service.live_position(app.state.platform.bus, vehicle_id)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     _mount_pages(app)
     return app
+
+
+def _telematics(settings: Settings, demo: bool) -> list[BackgroundTask]:
+    """Gateways, bus consumers and maintenance of telematics (and the demo fleet driving to the gateways)."""
+    t = settings.telematics
+    tasks: list[BackgroundTask] = list(
+        telematics_tasks(t, timezone=settings.core.local_timezone, consumers=t.consumers_enabled)
+    )
+    if demo:
+        from gongwu.app.demo import drive_demo_fleet
+
+        tasks.append(drive_demo_fleet)
+    return tasks
 
 
 def _mount_pages(app: FastAPI) -> None:

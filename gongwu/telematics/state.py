@@ -55,6 +55,10 @@ class LiveStore(ABC):
         """Every car's record (or those asked for)."""
 
     @abstractmethod
+    async def patch(self, vehicle_id: int, fields: Mapping[str, Any]) -> None:
+        """Set fields of a car's record whatever its time (the driver who swiped a card)."""
+
+    @abstractmethod
     async def clear(self) -> None: ...
 
 
@@ -76,6 +80,9 @@ class MemoryLiveStore(LiveStore):
         if vehicle_ids is None:
             return {k: dict(v) for k, v in self._cars.items()}
         return {v: dict(self._cars[v]) for v in vehicle_ids if v in self._cars}
+
+    async def patch(self, vehicle_id: int, fields: Mapping[str, Any]) -> None:
+        self._cars.setdefault(vehicle_id, {"vehicle_id": vehicle_id}).update(fields)
 
     async def clear(self) -> None:
         self._cars.clear()
@@ -106,6 +113,15 @@ end
 return out
 """
 
+_PATCH_LUA = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+local record = raw and cjson.decode(raw) or {vehicle_id = tonumber(ARGV[1])}
+local fields = cjson.decode(ARGV[2])
+for k, v in pairs(fields) do record[k] = v end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
+return 1
+"""
+
 
 class RedisLiveStore(LiveStore):
     """A Redis hash ``telematics:live`` (vehicle id → JSON), merged atomically by a Lua script."""
@@ -113,6 +129,7 @@ class RedisLiveStore(LiveStore):
     def __init__(self, client: Any) -> None:
         self._redis = client
         self._merge = client.register_script(_MERGE_LUA)
+        self._patch = client.register_script(_PATCH_LUA)
 
     async def apply(self, records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         args: list[str] = []
@@ -132,6 +149,9 @@ class RedisLiveStore(LiveStore):
             return {}
         values = await self._redis.hmget(LIVE_KEY, [str(i) for i in ids])
         return {i: json.loads(v) for i, v in zip(ids, values, strict=True) if v is not None}
+
+    async def patch(self, vehicle_id: int, fields: Mapping[str, Any]) -> None:
+        await self._patch(keys=[LIVE_KEY], args=[str(vehicle_id), json.dumps(dict(fields), ensure_ascii=False)])
 
     async def clear(self) -> None:
         await self._redis.delete(LIVE_KEY)

@@ -23,7 +23,7 @@ from tests import factories
 HOST = "127.0.0.1"
 
 
-def test_settings(**overrides: Any) -> TelematicsSettings:
+def gateway_settings(**overrides: Any) -> TelematicsSettings:
     values: dict[str, Any] = {
         "jt808_port": 0,
         "gb32960_port": 0,
@@ -71,7 +71,7 @@ async def gateways(db: Database) -> AsyncIterator[GatewayFactory]:
     started: list[GatewayService] = []
 
     async def start(bus: EventBus | None = None, database: Database | None = None, **overrides: Any) -> GatewayService:
-        service = GatewayService(database or db, bus or MemoryBus(), test_settings(**overrides))
+        service = GatewayService(database or db, bus or MemoryBus(), gateway_settings(**overrides))
         await service.start()
         started.append(service)
         return service
