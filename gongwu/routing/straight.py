@@ -97,8 +97,8 @@ class FallbackTravelTimes:
         depart_at: datetime | None = None,
     ) -> MatrixResult:
         src, dst = as_points(sources), as_points(targets)
-        est = self.fallback.matrix(src, dst)
-        dur, dist = est.durations_s.copy(), est.distances_m.copy()
+        dur = np.full((len(src), len(dst)), np.inf)
+        dist = np.full((len(src), len(dst)), np.inf)
         approx = np.ones(dur.shape, dtype=bool)
         s_ok, t_ok = self._placeable(src), self._placeable(dst)
         si, ti = np.flatnonzero(s_ok), np.flatnonzero(t_ok)
@@ -115,6 +115,13 @@ class FallbackTravelTimes:
                 dur[block] = np.where(good, res.durations_s, dur[block])
                 dist[block] = np.where(good, res.distances_m, dist[block])
                 approx[block] = ~good
+        if approx.any():  # estimate only the cells the engine left open
+            rows, cols = np.flatnonzero(approx.any(axis=1)), np.flatnonzero(approx.any(axis=0))
+            est = self.fallback.matrix([src[i] for i in rows], [dst[j] for j in cols])
+            block = np.ix_(rows, cols)
+            gap = approx[block]
+            dur[block] = np.where(gap, est.durations_s, dur[block])
+            dist[block] = np.where(gap, est.distances_m, dist[block])
         return MatrixResult(dur, dist, approx, engine)
 
     def route(self, a: PointLike, b: PointLike, depart_at: datetime | None = None) -> Route:
