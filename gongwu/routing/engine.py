@@ -269,7 +269,7 @@ class GraphTravelTimes:
             fresh = self._dijkstra(csr, nodes[idx], costs[idx])
             with self._lock:
                 for j, k in enumerate(missing):
-                    self._cache.put(k, fresh[j])
+                    self._cache.put(k, fresh[j].copy())  # a view would pin the whole block
             by_key = {k: fresh[j] for j, k in enumerate(missing)}
             rows = [row if row is not None else by_key[k] for k, row in zip(keys, rows, strict=True)]
         return np.vstack([r for r in rows if r is not None]) if rows else np.zeros((0, csr.shape[0]))
