@@ -79,15 +79,17 @@ def demo_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env | {"GONGWU_DATA_DIR": str(data_dir), "GONGWU_ENV": "development"} | extra
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def playwright() -> Iterator[Playwright]:
+    """Per test: the sync API runs an event loop while open, which must not outlive the test (async tests
+    that follow need the thread's loop free)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}; `make test` installs Debian's chromium package")
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
