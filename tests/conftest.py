@@ -11,7 +11,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,7 +32,11 @@ from gongwu.core.events import EventBus, MemoryBus, RedisBus
 
 pytest_plugins = ["tests.browser"]
 
-PG_URL = os.environ.get("GONGWU_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/gongwu_test")
+_PG_BASE = make_url(
+    os.environ.get("GONGWU_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/gongwu_test")
+)
+PG_URL = _PG_BASE.set(database=f"{_PG_BASE.database}_{os.getpid()}").render_as_string(hide_password=False)
+"""Each test run gets its own database (runs side by side on one server do not collide); dropped at the end."""
 REDIS_URL = os.environ.get("GONGWU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -89,12 +93,23 @@ def _in_thread(work: Callable[[], None]) -> None:
         pool.submit(work).result()
 
 
+async def _drop_pg_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def pg_url() -> str:
-    """A fresh PostgreSQL + PostGIS test database, migrated once per test run."""
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL + PostGIS test database, migrated once per test run, dropped after it."""
     _in_thread(lambda: asyncio.run(_recreate_pg_database(PG_URL)))
     _in_thread(lambda: upgrade(PG_URL))
-    return PG_URL
+    yield PG_URL
+    _in_thread(lambda: asyncio.run(_drop_pg_database(PG_URL)))
 
 
 @pytest.fixture(scope="session")
