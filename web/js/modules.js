@@ -2,7 +2,9 @@
 // Later modules add one line here: {id, label (i18n key), permission, load}.
 export const MODULES = [
   { id: 'home', label: 'nav.home', permission: null, load: () => import('./views/home.js') },
+  { id: 'console', label: 'nav.console', permission: 'telematics.live.read', load: () => import('../console/index.js') },
   { id: 'fleet', label: 'nav.fleet', permission: 'fleet.vehicle.read', load: () => import('./views/fleet.js') },
+  { id: 'terminals', label: 'nav.terminals', permission: 'telematics.terminal.read', load: () => import('../console/terminals.js') },
   { id: 'budget', label: 'nav.budget', permission: 'budget.report.read', load: () => import('./views/budget.js') },
   { id: 'org', label: 'nav.org', permission: 'identity.user.read', load: () => import('./views/org.js') },
   { id: 'audit', label: 'nav.audit', permission: 'audit.read', load: () => import('./views/audit.js') },
