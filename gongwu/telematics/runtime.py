@@ -51,7 +51,10 @@ def background_tasks(
     if consumers:
 
         async def telematics_consumers(platform: HasDbAndBus, stop: asyncio.Event) -> None:
-            await ConsumerService(platform.db, platform.bus, settings, timezone=timezone).run(stop)
+            service = ConsumerService(
+                platform.db, platform.bus, settings, timezone=timezone, claim_idle_ms=settings.consumer_claim_idle_ms
+            )
+            await service.run(stop)
 
         tasks.append(telematics_consumers)
     if maintenance:

@@ -101,6 +101,11 @@ class TelematicsSettings(BaseSettings):
     command_timeout_s: float = Field(
         60.0, gt=0, description="A command sent to a terminal and not answered within this time times out."
     )
+    consumer_claim_idle_ms: int = Field(
+        15_000,
+        ge=100,
+        description="Events a consumer took and did not finish for this long (it died) are claimed by another.",
+    )
     consumers_enabled: bool = Field(
         True, description="`gongwu serve` also runs the bus consumers (live state, trips, geofences, alarms)."
     )
