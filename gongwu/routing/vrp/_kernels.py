@@ -389,6 +389,21 @@ def copy_state(src, dst):
 
 
 @njit(cache=True)
+def sync_rows(src, dst, touched):
+    """Copy the routes flagged in ``touched`` (and the small per-request/vehicle arrays) from src to dst."""
+    for v in range(touched.shape[0]):
+        if touched[v]:
+            m = max(src[1][v], dst[1][v])
+            dst[0][v, :m] = src[0][v, :m]
+            dst[4][v, :m] = src[4][v, :m]
+            dst[5][v, :m] = src[5][v, :m]
+            dst[6][v, :m] = src[6][v, :m]
+    dst[1][:] = src[1]
+    dst[2][:] = src[2]
+    dst[3][:] = src[3]
+
+
+@njit(cache=True)
 def _pick_related(seed, q, removed, nrem, D, S):
     """Shaw removal: requests most related to ``seed`` (randomised toward the head of its list)."""
     nbr, removable, where = D[16], D[17], S[2]
@@ -524,12 +539,12 @@ def alns_chunk(D, cur, best, work, W, iters, temp, qmin, qmax, stab, unserved_pe
         return cur_cost, best_cost
     removed = np.empty(R, np.int64)
     cum = np.cumsum(weights)
+    touched = np.zeros(cur[1].shape[0], np.bool_)
+    copy_state(cur, work)
     for _it in range(iters):
-        copy_state(cur, work)
         wwhere = work[2]
+        touched[:] = False
         q = qmin + int(np.random.random() * (qmax - qmin + 1))
-        if q > nremovable:
-            q = nremovable
         cnt = 0
         # unserved requests always get another try
         for r in range(R):
@@ -537,6 +552,8 @@ def alns_chunk(D, cur, best, work, W, iters, temp, qmin, qmax, stab, unserved_pe
                 removed[cnt] = r
                 cnt += 1
         base = cnt
+        if q > nremovable - base:
+            q = nremovable - base
         seed_r = -1
         for _t in range(50):
             s = int(np.random.random() * R)
@@ -560,8 +577,6 @@ def alns_chunk(D, cur, best, work, W, iters, temp, qmin, qmax, stab, unserved_pe
                 if not dup:
                     removed[cnt] = s
                     cnt += 1
-                if cnt - base >= nremovable:
-                    break
         elif op == 1:
             removed[cnt] = seed_r
             cnt = _pick_related(seed_r, base + q, removed, cnt + 1, D, work)
@@ -570,6 +585,8 @@ def alns_chunk(D, cur, best, work, W, iters, temp, qmin, qmax, stab, unserved_pe
         else:
             cnt = _pick_worst(base + q, removed, cnt, D, work)
         for t in range(base, cnt):
+            if wwhere[removed[t]] >= 0:
+                touched[wwhere[removed[t]]] = True
             remove_request(removed[t], D, work)
         # recreate
         sel = np.random.random()
@@ -591,17 +608,22 @@ def alns_chunk(D, cur, best, work, W, iters, temp, qmin, qmax, stab, unserved_pe
                     key[t] += np.random.random()
                 order = order[np.argsort(key)]
             greedy_insert(order, cnt, 0.01, D, work, W, stab)
+        for t in range(cnt):
+            if wwhere[removed[t]] >= 0:
+                touched[wwhere[removed[t]]] = True
         new_cost = total_cost(D, work, stab, unserved_pen)
         stats[0] += 1
         threshold = cur_cost - temp * np.log(np.random.random() + 1e-300)
         if new_cost < threshold:
-            copy_state(work, cur)
+            sync_rows(work, cur, touched)
             cur_cost = new_cost
             stats[1] += 1
             if new_cost < best_cost - 1e-9:
                 copy_state(work, best)
                 best_cost = new_cost
                 stats[2] += 1
+        else:
+            sync_rows(cur, work, touched)
     return cur_cost, best_cost
 
 

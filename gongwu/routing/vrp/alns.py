@@ -255,7 +255,7 @@ def search(
     served_cost = sum(float(c) for c in cur[3])
     scale = max(served_cost / max(R, 1), 1e-9)
     t_hi, t_lo = temperature[0] * scale, temperature[1] * scale
-    qmax = max(2, min(R, int(ruin_fraction * R), 40))
+    qmax = max(min(R, 8), min(int(ruin_fraction * R), 40))
     qmin = min(2, qmax)
     w = np.array(weights, np.float64)
     iters = 20
