@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -210,6 +211,7 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row))
     machine = {
+        "load_average_at_end": " ".join(f"{v:.1f}" for v in os.getloadavg()),
         "cpu": _cpu(),
         "cores": _cores(),
         "python": platform.python_version(),
@@ -238,8 +240,6 @@ def _cpu() -> str:
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))
 
 
@@ -252,7 +252,8 @@ def render(s: dict[str, Any]) -> str:
         "",
         f"- Extract: {s['extract']}; graph after import: {s['graph']}.",
         f"- Import (graph, snap index, tiles): {s['import_s']:.1f} s; loading the graph at start: {ms(s['load_s'])}.",
-        f"- Machine: {m['cpu']}, {m['cores']} cores (shared with other work), Python {m['python']}, "
+        f"- Machine: {m['cpu']}, {m['cores']} cores shared with other work (load average "
+        f"{m['load_average_at_end']} at the end of the run), Python {m['python']}, "
         f"numpy {m['numpy']}, scipy {m['scipy']}, networkx {m['networkx']}.",
         "",
         "Times are best / median of several runs (the machine is shared, so the best is the steadier figure);",

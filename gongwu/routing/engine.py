@@ -1,10 +1,12 @@
 """The embedded engine: travel times on the imported road graph with scipy's Dijkstra.
 
-A point is snapped to a position along a road; it joins the graph through a *virtual vertex* with an arc to
-each end of its road that the road's direction allows, costed for the part of the road actually driven.
+The search graph is the links graph (:mod:`gongwu.routing.links`): junctions as vertices, chains of roads
+through degree-two vertices as single arcs. A point is snapped to a position along a road, hence along its
+link; it joins the graph through a *virtual vertex* with an arc to each end of its link that the one-way
+roads in between allow, costed for the part actually driven.
 A matrix runs one Dijkstra per distinct source (or per distinct target on the reversed graph, whichever
 side is smaller) over the graph plus those virtual vertices, then reads each target off the result through its own
-partial arcs; two points on the same road also get the direct drive between them. Result rows (one per snapped
+partial arcs; two points on the same link also get the direct drive between them. Result rows (one per snapped
 point and speed assignment) are kept in an LRU cache bounded in bytes, so a dispatcher's matrix that differs
 by one booking costs one search.
 """
@@ -15,6 +17,7 @@ import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -25,6 +28,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from gongwu.routing.errors import NoRoadNearby, NoRoute, OutsideMap
 from gongwu.routing.learned import SpeedProfile
+from gongwu.routing.links import Links
 from gongwu.routing.network import RoadNetwork
 from gongwu.routing.paths import PathPiece, assemble_route
 from gongwu.routing.snap import Snapped
@@ -94,6 +98,7 @@ class GraphTravelTimes:
     ) -> None:
         self.network = network
         self.graph = network.graph
+        self.links = Links.build(network.graph)
         self.max_snap_m = max_snap_m
         self._tz = ZoneInfo(timezone)
         self._free_flow = self.graph.free_flow_speed_kmh(speed_overrides)
@@ -134,7 +139,7 @@ class GraphTravelTimes:
                 speed = self._free_flow
                 if self._profile is not None:
                     speed = self._profile.road_speeds(self.graph, hour, self._free_flow)
-                w = self._weights[hour] = Weights.build(self.graph, speed)
+                w = self._weights[hour] = Weights.build(self.graph, self.links, speed)
             return w
 
     # -- snapping ----------------------------------------------------------------------------------------
@@ -212,24 +217,33 @@ class GraphTravelTimes:
         self._direct(w, src, dst, codes)
         return np.ascontiguousarray(codes)
 
+    def _place(self, w: Weights, s: Snapped) -> _Placed:
+        """Where snapped points lie along their links (metres and seconds from the link's start)."""
+        lk = self.links
+        r = s.road.astype(np.int64)
+        inside = lk.inside(r, s.offset_m)
+        frac = inside / self.graph.road_length_m[r]
+        return _Placed(
+            link=lk.road_link[r],
+            index=lk.road_index[r],
+            at_m=lk.road_before_m[r] + inside,
+            at_s=w.road_before_s[r] + w.road_time_s[r] * frac,
+        )
+
     def _attach(self, w: Weights, s: Snapped, leaving: bool) -> tuple[I64, F64]:
-        """Each point's two arcs to/from its road's ends, (n, 2) nodes and packed costs (inf: not allowed)."""
-        g = self.graph
-        r = s.road
-        length = g.road_length_m[r]
-        time = w.road_time_s[r]
-        o = s.offset_m
-        ow = g.road_oneway[r]
-        cost_u = encode(time * o / length, o)
-        cost_v = encode(time * (length - o) / length, length - o)
-        if leaving:  # point → v needs the forward direction, point → u the backward one
-            cu = np.where(ow <= 0, cost_u, np.inf)
-            cv = np.where(ow >= 0, cost_v, np.inf)
-        else:  # u → point needs forward, v → point backward
-            cu = np.where(ow >= 0, cost_u, np.inf)
-            cv = np.where(ow <= 0, cost_v, np.inf)
-        nodes = np.column_stack([g.road_u[r], g.road_v[r]]).astype(np.int64)
-        return nodes, np.column_stack([cu, cv])
+        """Each point's two arcs to/from its link's ends, (n, 2) anchors and packed costs (inf: not allowed)."""
+        lk = self.links
+        p = self._place(w, s)
+        k = p.link
+        first, last = lk.first_index(k), lk.last_index(k)
+        cost_a = encode(p.at_s, p.at_m)
+        cost_b = encode(np.maximum(w.link_time_s[k] - p.at_s, 0.0), np.maximum(lk.link_length_m[k] - p.at_m, 0.0))
+        if leaving:  # point → a drives backward over first..here, point → b forward over here..last
+            ok_a, ok_b = lk.backward_ok(first, p.index), lk.forward_ok(p.index, last)
+        else:  # a → point drives forward over first..here, b → point backward over here..last
+            ok_a, ok_b = lk.forward_ok(first, p.index), lk.backward_ok(p.index, last)
+        nodes = np.column_stack([lk.link_a[k], lk.link_b[k]]).astype(np.int64)
+        return nodes, np.column_stack([np.where(ok_a, cost_a, np.inf), np.where(ok_b, cost_b, np.inf)])
 
     def _search(
         self,
@@ -243,7 +257,7 @@ class GraphTravelTimes:
         far_costs: F64,
     ) -> F64:
         """Codes from every origin (rows) to every far point (columns) over ``csr``."""
-        n = self.graph.n_vertices
+        n = self.links.n_anchors
         keys = [(tag, int(r), round(float(o), 1)) for r, o in zip(origin.road, origin.offset_m, strict=True)]
         out = np.empty((len(keys), len(far_nodes)))
         chunk = max(1, _CHUNK_BYTES // (8 * n))
@@ -287,36 +301,35 @@ class GraphTravelTimes:
         return np.ascontiguousarray(np.asarray(dist)[:, :n])
 
     def _direct(self, w: Weights, src: Snapped, dst: Snapped, codes: F64) -> None:
-        """Lower ``codes`` where a source and a target lie on the same road in driving order."""
-        same = src.road[:, None] == dst.road[None, :]
+        """Lower ``codes`` where a source and a target lie on the same link in an order one may drive."""
+        ps, pt = self._place(w, src), self._place(w, dst)
+        same = ps.link[:, None] == pt.link[None, :]
         if not same.any():
             return
         i, j = np.nonzero(same)
-        g = self.graph
-        r = src.road[i]
-        o_s, o_t = src.offset_m[i], dst.offset_m[j]
-        ow = g.road_oneway[r]
-        allowed = ((ow >= 0) & (o_t >= o_s)) | ((ow <= 0) & (o_t <= o_s))
-        delta = np.abs(o_t - o_s)
-        direct = np.where(allowed, encode(w.road_time_s[r] * delta / g.road_length_m[r], delta), np.inf)
-        codes[i, j] = np.minimum(codes[i, j], direct)
+        lo = np.minimum(ps.index[i], pt.index[j])
+        hi = np.maximum(ps.index[i], pt.index[j])
+        ahead = pt.at_m[j] >= ps.at_m[i]
+        behind = pt.at_m[j] <= ps.at_m[i]
+        allowed = (ahead & self.links.forward_ok(lo, hi)) | (behind & self.links.backward_ok(lo, hi))
+        cost = encode(np.abs(pt.at_s[j] - ps.at_s[i]), np.abs(pt.at_m[j] - ps.at_m[i]))
+        codes[i, j] = np.minimum(codes[i, j], np.where(allowed, cost, np.inf))
 
     # -- routes ------------------------------------------------------------------------------------------
 
     def route(self, a: PointLike, b: PointLike, depart_at: datetime | None = None) -> Route:
         snapped = self.snap([a, b], "points")
-        hour = self.hour_of(depart_at)
-        w = self.weights(hour)
-        g = self.graph
-        start = _one(snapped, 0)
-        end = _one(snapped, 1)
+        w = self.weights(self.hour_of(depart_at))
+        start, end = _one(snapped, 0), _one(snapped, 1)
         s_nodes, s_costs = self._attach(w, start, leaving=True)
         t_nodes, t_costs = self._attach(w, end, leaving=False)
-        n = g.n_vertices
+        n = self.links.n_anchors
         valid = np.isfinite(s_costs[0])
-        indptr = np.concatenate([w.forward.indptr, [w.forward.indptr[-1] + int(valid.sum())]])
-        indices = np.concatenate([w.forward.indices, s_nodes[0][valid].astype(w.forward.indices.dtype)])
-        aug = csr_matrix((np.concatenate([w.forward.data, s_costs[0][valid]]), indices, indptr), (n + 1, n + 1))
+        fwd = w.forward
+        indptr = np.concatenate([fwd.indptr, [fwd.indptr[-1] + int(valid.sum())]])
+        indices = np.concatenate([fwd.indices, s_nodes[0][valid].astype(fwd.indices.dtype)])
+        data = np.concatenate([fwd.data, s_costs[0][valid]])
+        aug = csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
         dist, pred = dijkstra(aug, directed=True, indices=n, return_predecessors=True)
         via = dist[t_nodes[0]] + t_costs[0]
         k = int(np.argmin(via))
@@ -324,19 +337,35 @@ class GraphTravelTimes:
         self._direct(w, start, end, direct)
         if not np.isfinite(min(via[k], direct[0, 0])):
             raise NoRoute(details={"from": list(as_points([a])[0]), "to": list(as_points([b])[0])})
+        ps, pt = self._place(w, start), self._place(w, end)
         pieces: list[PathPiece]
         if direct[0, 0] <= via[k]:
-            pieces = [PathPiece(int(start.road[0]), float(start.offset_m[0]), float(end.offset_m[0]))]
+            pieces = self._link_pieces(int(ps.link[0]), float(ps.at_m[0]), float(pt.at_m[0]))
         else:
-            vertices: list[int] = []
+            anchors: list[int] = []
             v = int(t_nodes[0, k])
             while v != n:
-                vertices.append(v)
+                anchors.append(v)
                 v = int(pred[v])
-            vertices.reverse()
-            pieces = self._pieces(w, start, end, vertices)
+            anchors.reverse()
+            # Leave by the end the search used (the cheaper allowed one if both ends are that anchor).
+            ends = [e for e in (0, 1) if s_nodes[0, e] == anchors[0] and np.isfinite(s_costs[0, e])]
+            out = min(ends, key=lambda e: s_costs[0, e])
+            lk0 = int(ps.link[0])
+            pieces = self._link_pieces(lk0, float(ps.at_m[0]), float(self.links.link_length_m[lk0]) if out else 0.0)
+            fwd = w.forward
+            for x, y in itertools.pairwise(anchors):
+                lo, hi = int(fwd.indptr[x]), int(fwd.indptr[x + 1])
+                e = lo + int(np.flatnonzero(fwd.indices[lo:hi] == y)[0])
+                link = int(w.forward_arc_link[e])
+                full = float(self.links.link_length_m[link])
+                forward = bool(w.forward_arc_is_forward[e])
+                pieces += self._link_pieces(link, 0.0 if forward else full, full if forward else 0.0)
+            lk1 = int(pt.link[0])
+            into = k
+            pieces += self._link_pieces(lk1, float(self.links.link_length_m[lk1]) if into else 0.0, float(pt.at_m[0]))
         return assemble_route(
-            g,
+            self.graph,
             w.road_time_s,
             pieces,
             engine=self.name,
@@ -346,24 +375,33 @@ class GraphTravelTimes:
             ),
         )
 
-    def _pieces(self, w: Weights, start: Snapped, end: Snapped, vertices: list[int]) -> list[PathPiece]:
-        g = self.graph
-        r0, r1 = int(start.road[0]), int(end.road[0])
-        first = vertices[0]
-        out = [PathPiece(r0, float(start.offset_m[0]), float(g.road_length_m[r0]) if first == g.road_v[r0] else 0.0)]
-        fwd = w.forward
-        for x, y in itertools.pairwise(vertices):
-            lo, hi = int(fwd.indptr[x]), int(fwd.indptr[x + 1])
-            k = lo + int(np.flatnonzero(fwd.indices[lo:hi] == y)[0])
-            road = int(w.forward_arc_road[k])
-            length = float(g.road_length_m[road])
-            if w.forward_arc_is_forward[k]:
-                out.append(PathPiece(road, 0.0, length))
+    def _link_pieces(self, link: int, from_m: float, to_m: float) -> list[PathPiece]:
+        """The roads driven along ``link`` from ``from_m`` to ``to_m`` metres after its start (either way)."""
+        lk = self.links
+        lo, hi = sorted((from_m, to_m))
+        out: list[PathPiece] = []
+        for road in lk.order[lk.link_start[link] : lk.link_start[link + 1]].tolist():
+            begin = float(lk.road_before_m[road])
+            length = float(lk.road_length_m[road])
+            a, b = max(lo, begin), min(hi, begin + length)
+            if b <= a:
+                continue
+            if lk.road_rev[road]:
+                piece = PathPiece(road, length - (a - begin), length - (b - begin))
             else:
-                out.append(PathPiece(road, length, 0.0))
-        last = vertices[-1]
-        out.append(PathPiece(r1, 0.0 if last == g.road_u[r1] else float(g.road_length_m[r1]), float(end.offset_m[0])))
+                piece = PathPiece(road, a - begin, b - begin)
+            out.append(piece)
+        if from_m > to_m:
+            out = [PathPiece(p.road, p.end_m, p.start_m) for p in reversed(out)]
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    link: I64
+    index: I64  # position of the point's road in the link's road order
+    at_m: F64
+    at_s: F64
 
 
 def _one(s: Snapped, i: int) -> Snapped:

@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.sparse import csr_matrix
 
-from gongwu.routing.graph import RoadGraph, directed_arcs
+from gongwu.routing.graph import RoadGraph
+from gongwu.routing.links import Links
 
 __all__ = ["DIST_SCALE", "TIME_SCALE", "Weights", "decode", "encode"]
 
@@ -48,39 +49,53 @@ def decode(code: F64) -> tuple[F64, F64]:
 class Weights:
     """One speed assignment of a graph, ready to search forward and backward.
 
-    ``forward`` is the CSR adjacency (tail → head) with parallel arcs reduced to the best one;
-    ``forward_arc[k]`` is the arc behind CSR entry ``k`` (for drawing the path). ``backward`` is the same
-    graph reversed, for searches from targets.
+    The search graph is the links graph (:mod:`gongwu.routing.links`): anchors as vertices, one arc per
+    direction a link may be driven, parallel arcs reduced to the best. ``forward`` is its CSR adjacency
+    (a → b), ``forward_arc_link[k]`` / ``forward_arc_is_forward[k]`` the link behind CSR entry ``k`` (for
+    drawing the path); ``backward`` is the same graph reversed, for searches from targets.
     """
 
     road_time_s: F64
-    road_code: F64
+    road_before_s: F64  # travel time along the road's link before the road
+    link_time_s: F64
     forward: csr_matrix
-    forward_arc_road: npt.NDArray[np.int32]
+    forward_arc_link: npt.NDArray[np.int64]
     forward_arc_is_forward: npt.NDArray[np.bool_]
     backward: csr_matrix
 
     @classmethod
-    def build(cls, graph: RoadGraph, speed_kmh: F64) -> Weights:
+    def build(cls, graph: RoadGraph, links: Links, speed_kmh: F64) -> Weights:
         time_s = graph.road_length_m / (speed_kmh / 3.6)
-        road_code = encode(time_s, graph.road_length_m)
-        tail, head, road, fwd = directed_arcs(graph)
-        code = road_code[road]
-        n = graph.n_vertices
+        t = time_s[links.order]
+        cum = np.concatenate([[0.0], np.cumsum(t)])
+        start = links.link_start
+        link_time = cum[start[1:]] - cum[start[:-1]]
+        before = np.empty(graph.n_roads)
+        before[links.order] = cum[:-1] - np.repeat(cum[start[:-1]], np.diff(start))
+        ids = np.arange(links.n_links, dtype=np.int64)
+        fwd = links.forward_ok(links.first_index(ids), links.last_index(ids)) & (links.link_a != links.link_b)
+        bwd = links.backward_ok(links.first_index(ids), links.last_index(ids)) & (links.link_a != links.link_b)
+        tail = np.concatenate([links.link_a[fwd], links.link_b[bwd]])
+        head = np.concatenate([links.link_b[fwd], links.link_a[bwd]])
+        link = np.concatenate([ids[fwd], ids[bwd]])
+        forward = np.concatenate([np.ones(int(fwd.sum()), bool), np.zeros(int(bwd.sum()), bool)])
+        code = encode(link_time, links.link_length_m)[link]
+        n = links.n_anchors
         fwd_csr, keep = _reduced_csr(tail, head, code, n)
         bwd_csr, _ = _reduced_csr(head, tail, code, n)
         return cls(
             road_time_s=time_s,
-            road_code=road_code,
+            road_before_s=before,
+            link_time_s=link_time,
             forward=fwd_csr,
-            forward_arc_road=road[keep],
-            forward_arc_is_forward=fwd[keep],
+            forward_arc_link=link[keep],
+            forward_arc_is_forward=forward[keep],
             backward=bwd_csr,
         )
 
 
 def _reduced_csr(
-    tail: npt.NDArray[np.int32], head: npt.NDArray[np.int32], code: F64, n: int
+    tail: npt.NDArray[np.int64], head: npt.NDArray[np.int64], code: F64, n: int
 ) -> tuple[csr_matrix, npt.NDArray[np.int64]]:
     """CSR of the arcs keeping, for each (tail, head), the cheapest; also the kept arcs' indices."""
     order = np.lexsort((code, head, tail))

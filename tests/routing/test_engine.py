@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -222,3 +223,23 @@ def test_packed_weights_decode_to_time_and_length() -> None:
     assert encode(60.0, 10.0) < encode(60.0, 11.0)
     week = encode(7 * 86_400.0, 13_000_000.0)
     assert decode(week)[0] == pytest.approx(7 * 86_400.0) and decode(week)[1] == pytest.approx(13_000_000.0)
+
+
+def test_links_chain_roads_through_degree_two_junctions(network: RoadNetwork) -> None:
+    from gongwu.routing.links import Links
+
+    g = network.graph
+    links = Links.build(g)
+    assert links.n_anchors < 0.5 * g.n_vertices  # most junctions of OSM data just join two ways
+    assert sorted(links.order.tolist()) == list(range(g.n_roads))  # every road in exactly one link
+    for k in range(links.n_links):
+        roads = links.order[links.link_start[k] : links.link_start[k + 1]]
+        assert links.link_length_m[k] == pytest.approx(float(g.road_length_m[roads].sum()))
+        # Consecutive roads meet, in driving order from the link's start anchor to its end anchor.
+        ends = [
+            (int(g.road_v[r]), int(g.road_u[r])) if links.road_rev[r] else (int(g.road_u[r]), int(g.road_v[r]))
+            for r in roads
+        ]
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(ends))
+        assert links.anchor_of_vertex[ends[0][0]] == links.link_a[k]
+        assert links.anchor_of_vertex[ends[-1][1]] == links.link_b[k]
