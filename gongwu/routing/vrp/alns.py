@@ -333,7 +333,10 @@ def to_solution(arr: Arrays, S: State, stats: SolveStats) -> Solution:
         places = [veh.start] + [vi.place for vi in visits] + ([veh.end] if veh.end is not None else [])
         dist = float(sum(float(problem.matrix.distances[a, b]) for a, b in itertools.pairwise(places)))
         distance += dist
-        routes.append(Route(veh.id, tuple(visits), float(B[0]), float(B[m - 1]), dist))
+        # leave as late as the first service allows (no waiting at the first stop; B[0] only bounds it)
+        a0, a1 = int(row[0]), int(row[1])
+        departure = max(float(B[0]), float(B[1] - serv[a0] - tt[loc[a0], loc[a1]]))
+        routes.append(Route(veh.id, tuple(visits), departure, float(B[m - 1]), dist))
     unserved = tuple(Unserved(problem.requests[r].id, unserved_reason(arr, r)) for r in range(R) if S[2][r] < 0)
     penalty = 0.0
     prevveh = D[13]
