@@ -36,13 +36,11 @@ def encode(time_s: F64 | float, length_m: F64 | float) -> F64:
 def decode(code: F64) -> tuple[F64, F64]:
     """Unpack summed weights into (seconds, metres); ``inf`` stays ``inf``."""
     code = np.asarray(code, dtype=np.float64)
-    finite = np.isfinite(code)
-    t = np.full(code.shape, np.inf)
-    d = np.full(code.shape, np.inf)
-    ticks = np.floor(code[finite] / DIST_SCALE)
-    t[finite] = ticks / TIME_SCALE
-    d[finite] = (code[finite] - ticks * DIST_SCALE) / 10.0
-    return t, d
+    ticks = np.floor(code / DIST_SCALE)
+    with np.errstate(invalid="ignore"):
+        d = code - ticks * DIST_SCALE  # inf - inf: NaN, put back below
+    d = np.where(np.isinf(code), np.inf, d / 10.0)
+    return np.asarray(ticks / TIME_SCALE, dtype=np.float64), np.asarray(d, dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
