@@ -194,7 +194,12 @@ def _run_background(gateways: bool, consumers: bool) -> None:
         finally:
             await platform.stop()
 
-    asyncio.run(main())
+    try:
+        import uvloop  # the faster event loop (installed with uvicorn[standard]) when it is there
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
 
 
 @app.command()

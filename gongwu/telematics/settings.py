@@ -76,6 +76,12 @@ class TelematicsSettings(BaseSettings):
         400.0, gt=0, description="A jump implying a higher speed than this is flagged as impossible."
     )
     moving_speed_kmh: float = Field(3.0, ge=0, description="At or above this speed a car counts as moving.")
+    positions_stream_maxlen: int = Field(
+        1_000_000,
+        ge=1000,
+        description="Redis: about how many position events the `telematics.positions` stream keeps (a consumer "
+        "further behind than this misses events).",
+    )
     position_retention_days: int = Field(
         180, ge=1, description="Raw positions are kept this many days (trips and daily summaries are kept for good)."
     )

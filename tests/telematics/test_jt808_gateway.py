@@ -268,3 +268,12 @@ async def test_a_blind_area_batch_is_stored_once_and_acked_once(
     async with db.session() as session:
         flags = set((await session.scalars(select(PositionRow.flags))).all())
     assert flags == {32}  # BLIND_AREA
+
+
+@pytest.mark.parametrize("phone", ["013800000001", "017e7d000000"])
+def test_the_fast_location_ack_is_the_codecs_0x8001(phone: str) -> None:
+    from gongwu.telematics.gateway.jt808 import location_ack
+
+    for serial, reply in ((1, 0x7E7D), (0xFFFF, 7), (0x7E, 0x7D)):
+        key = j.AckKey(phone, "2013", 1, reply, 0x0200)
+        assert location_ack(bytes.fromhex(phone), serial, reply, 0x0200) == j.general_response(key, serial=serial)

@@ -69,7 +69,7 @@ class GatewayService:
         self.store = open_store(db, size=settings.writer_concurrency, mode=store_mode)
         self.writer = BatchWriter(
             self.store,
-            bus_publisher(bus),
+            bus_publisher(bus, stream_maxlen=settings.positions_stream_maxlen),
             max_rows=settings.batch_max_rows,
             max_ms=settings.batch_max_ms,
             concurrency=settings.writer_concurrency,

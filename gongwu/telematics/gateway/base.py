@@ -52,6 +52,8 @@ class GatewayContext:
     held: dict[int, BaseSession] = field(default_factory=dict)
     """Authenticated sessions of this process by terminal id (commands go to them)."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    bus_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
+    """Bounds the bus calls of sessions (a connection storm must not exhaust the Redis connection pool)."""
 
     @property
     def utc_offset(self) -> timedelta:
@@ -218,17 +220,22 @@ class BaseSession(asyncio.Protocol):
         self.binding = binding
         self.track = Track(binding.terminal_id, binding.vehicle_id, await last_fix(self.ctx.db, binding))
         self.ctx.held[binding.terminal_id] = self
-        await self.ctx.state.directory.bind(binding.terminal_id, self.ctx.gateway_id)
+        async with self.ctx.bus_slots:
+            await self.ctx.state.directory.bind(binding.terminal_id, self.ctx.gateway_id)
         await self.session_event("online")
 
     def _unhold(self, binding: Binding) -> None:
         if self.ctx.held.get(binding.terminal_id) is self:
             del self.ctx.held[binding.terminal_id]
-            self.ctx.spawn(self.ctx.state.directory.unbind(binding.terminal_id, self.ctx.gateway_id))
-            self.ctx.spawn(self.session_event("offline"))
+            self.ctx.spawn(self._gone(binding))
 
-    async def session_event(self, kind: str, **extra: Any) -> None:
-        binding = self.binding
+    async def _gone(self, binding: Binding) -> None:
+        async with self.ctx.bus_slots:
+            await self.ctx.state.directory.unbind(binding.terminal_id, self.ctx.gateway_id)
+        await self.session_event("offline", binding=binding)
+
+    async def session_event(self, kind: str, binding: Binding | None = None, **extra: Any) -> None:
+        binding = binding or self.binding
         if binding is None:
             return
         payload = {
@@ -240,7 +247,8 @@ class BaseSession(asyncio.Protocol):
             "time": self.now().isoformat(),
         } | extra
         try:
-            await self.ctx.bus.publish(topics.SESSIONS, payload)
+            async with self.ctx.bus_slots:
+                await self.ctx.bus.publish(topics.SESSIONS, payload)
         except Exception:
             log.exception("publishing a session event failed")
 

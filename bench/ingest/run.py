@@ -1,0 +1,349 @@
+"""Ingest benchmark: simulated JT/T 808 terminals over loopback into PostgreSQL + PostGIS, through a real
+`gongwu gateway` process (Redis bus), side by side with the raw COPY rate into the same table.
+
+    nice -n 10 .venv/bin/python bench/ingest/run.py            # 10,000 terminals, ~4 minutes
+    nice -n 10 .venv/bin/python bench/ingest/run.py --quick    # 1,000 terminals, short phases
+
+Steps: a fresh database (``GONGWU_BENCH_DATABASE_URL``, default ``…/gongwu_bench``), migrated; N cars and terminals
+provisioned in bulk (auto-provisioning is on too); the ceiling — 200,000 rows written into ``vehicle_position``
+by plain COPY, by our default write path (COPY into a staging table + INSERT … ON CONFLICT DO NOTHING) and by
+INSERT … SELECT FROM unnest(…) ON CONFLICT; then the gateway process and a separate load-generator process
+(``load.py``): connect and authenticate N terminals, a latency phase at a fixed rate (open loop), and a saturation
+phase in closed loop (every terminal keeps ``--window`` reports in flight and sends the next when one is acked: the
+sustained rate is what the whole chain allows). CPU time of every component (gateway, generator, PostgreSQL,
+Redis) and the gateway's resident memory are sampled from /proc. Writes RESULTS.md and results.json here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
+
+from gongwu.app.migrate import upgrade
+from gongwu.core.db import Database
+from gongwu.core.fleet.models import Vehicle
+from gongwu.core.identity.models import OrgUnit
+from gongwu.telematics.maintenance import ensure_partitions
+from gongwu.telematics.models import Terminal
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+DB_URL = os.environ.get("GONGWU_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/gongwu_bench")
+REDIS_URL = os.environ.get("GONGWU_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+CODE = "benchcode"
+FIRST_PHONE = 13_900_000_000
+TICK = os.sysconf("SC_CLK_TCK")
+PLATE_CHARS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+# -- database ------------------------------------------------------------------------------------------------
+
+
+async def recreate_database() -> None:
+    url = make_url(DB_URL)
+    conn = await asyncpg.connect(url.set(drivername="postgresql", database="postgres").render_as_string(False))
+    await conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    await conn.execute(f'CREATE DATABASE "{url.database}"')
+    await conn.close()
+
+
+def plate(i: int) -> str:
+    chars = []
+    for _ in range(5):
+        i, r = divmod(i, len(PLATE_CHARS))
+        chars.append(PLATE_CHARS[r])
+    return "京Y" + "".join(chars)
+
+
+async def provision(db: Database, count: int) -> list[int]:
+    async with db.engine.begin() as conn:
+        unit_id = (
+            await conn.execute(
+                insert(OrgUnit).values(
+                    code="BENCH", name="基准测试单位", kind="bureau", path="", created_at=datetime.now(UTC)
+                )
+            )
+        ).inserted_primary_key[0]
+        await conn.execute(text("UPDATE org_unit SET path = '/' || id || '/' WHERE id = :u"), {"u": unit_id})
+        now = datetime.now(UTC)
+        cars = [
+            {"plate": plate(i), "category": "other", "dedicated": False, "energy_type": "fuel", "make_model": "bench",
+             "seats": 5, "unit_id": unit_id, "odometer_km": 0.0, "status": "available", "created_at": now}
+            for i in range(count)
+        ]  # fmt: skip
+        await conn.execute(insert(Vehicle), cars)
+        ids = [r[0] for r in await conn.execute(text("SELECT id FROM vehicle ORDER BY id"))]
+        terminals = [
+            {"protocol": "jt808", "identifier": str(FIRST_PHONE + i), "vehicle_id": vid, "auth_code": CODE,
+             "registered_at": now, "maker": "", "model": "", "imei": "", "software_version": "", "disabled": False,
+             "auto_provisioned": False, "created_at": now}
+            for i, vid in enumerate(ids)
+        ]  # fmt: skip
+        await conn.execute(insert(Terminal), terminals)
+    return ids
+
+
+# -- the ceiling ---------------------------------------------------------------------------------------------
+
+
+def records(vehicle_ids: list[int], count: int) -> list[tuple[Any, ...]]:
+    rng = random.Random(7)
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    out = []
+    for i in range(count):
+        t = base + timedelta(seconds=i // len(vehicle_ids) * 2)
+        out.append((vehicle_ids[i % len(vehicle_ids)], t, rng.getrandbits(31), i % len(vehicle_ids) + 1, t,
+                    39.9 + rng.random() / 10, 116.3 + rng.random() / 10, 50.0, 40.0, 90.0, True, True,
+                    1000.0 + i / 1000, 11.0, 40.0, None, None, 0))  # fmt: skip
+    return out
+
+
+async def ceiling(dsn: str, vehicle_ids: list[int], rows: int, batch: int) -> list[dict[str, Any]]:
+    from gongwu.telematics.pipeline.store import PgPositionStore
+
+    data = records(vehicle_ids, rows)
+    batches = [data[i : i + batch] for i in range(0, len(data), batch)]
+    results = []
+    for mode in ("copy", "staging", "unnest"):
+        for workers in (1, 2):
+            store = PgPositionStore(dsn, size=workers, mode=mode)  # type: ignore[arg-type]
+            await store.open()
+            queue = list(batches)
+            start = time.perf_counter()
+
+            async def worker(store: PgPositionStore = store, queue: list[Any] = queue) -> None:
+                while queue:
+                    await store.write(queue.pop())
+
+            await asyncio.gather(*(worker() for _ in range(workers)))
+            seconds = time.perf_counter() - start
+            await store.close()
+            conn = await asyncpg.connect(dsn)
+            stored = await conn.fetchval("SELECT count(*) FROM vehicle_position")
+            await conn.execute("TRUNCATE vehicle_position")
+            await conn.close()
+            assert stored == rows, (mode, stored)
+            results.append({"mode": mode, "connections": workers, "rows": rows, "rows_per_s": round(rows / seconds)})
+            print(f"  ceiling {mode:8s} ×{workers}: {rows / seconds:,.0f} rows/s", flush=True)
+    return results
+
+
+# -- processes -----------------------------------------------------------------------------------------------
+
+
+def cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError):
+        return 0
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def pids_named(name: str) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    out.append(int(entry.name))
+            except OSError:
+                continue
+    return out
+
+
+class Sampler(threading.Thread):
+    """CPU seconds of the gateway, the generator, PostgreSQL and Redis, and the gateway's RSS, every 0.5 s."""
+
+    def __init__(self, gateway: int, generator: int) -> None:
+        super().__init__(daemon=True)
+        self.pids = {"gateway": [gateway], "generator": [generator]}
+        self.samples: list[dict[str, float]] = []
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            sample = {"t": time.time(), "rss_mb": rss_mb(self.pids["gateway"][0])}
+            groups = self.pids | {"postgres": pids_named("postgres"), "redis": pids_named("redis-server")}
+            for name, pids in groups.items():
+                sample[name] = sum(cpu_ticks(p) for p in pids) / TICK
+            self.samples.append(sample)
+            time.sleep(0.5)
+
+    def window(self, start: float, end: float) -> dict[str, float]:
+        inside = [s for s in self.samples if start <= s["t"] <= end + 0.6]
+        if len(inside) < 2:
+            return {}
+        first, last = inside[0], inside[-1]
+        span = last["t"] - first["t"]
+        out = {
+            f"{k}_cores": round((last[k] - first[k]) / span, 2) for k in ("gateway", "generator", "postgres", "redis")
+        }
+        out["rss_mb"] = round(max(s["rss_mb"] for s in inside))
+        return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"the gateway died:\n{log.read_text()[-3000:]}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    sys.exit("the gateway did not listen")
+
+
+async def flush_redis() -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(REDIS_URL)
+    keys = [k async for k in client.scan_iter(match="telematics*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+# -- the run -------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Ingest benchmark (see the module docstring).")
+    parser.add_argument("--terminals", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--latency-rate", type=float, default=5_000.0)
+    parser.add_argument("--window", type=int, default=2, help="reports in flight per terminal when saturating")
+    parser.add_argument("--ceiling-rows", type=int, default=200_000)
+    parser.add_argument("--quick", action="store_true", help="1,000 terminals, 10 s phases, 50,000 ceiling rows")
+    parser.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args()
+    if args.quick:
+        args.terminals, args.seconds, args.ceiling_rows = 1_000, 10.0, 50_000
+
+    print(f"database {DB_URL}: fresh, migrated", flush=True)
+    asyncio.run(recreate_database())
+    upgrade(DB_URL)
+    db = Database(DB_URL)
+
+    async def prepare() -> list[int]:
+        await ensure_partitions(db, datetime.now(UTC).date(), 3)
+        ids = await provision(db, args.terminals)
+        await db.dispose()
+        return ids
+
+    vehicle_ids = asyncio.run(prepare())
+    print(f"provisioned {len(vehicle_ids)} cars and terminals", flush=True)
+    dsn = make_url(DB_URL).set(drivername="postgresql").render_as_string(False)
+    ceilings = asyncio.run(ceiling(dsn, vehicle_ids, args.ceiling_rows, 2000))
+    asyncio.run(flush_redis())
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGWU_")} | {
+        "GONGWU_DATABASE_URL": DB_URL,
+        "GONGWU_REDIS_URL": REDIS_URL,
+        "GONGWU_JT808_PORT": str(port),
+        "GONGWU_GB32960_ENABLED": "0",
+        "GONGWU_NMEA_ENABLED": "0",
+        "GONGWU_AUTO_PROVISION": "1",
+        "GONGWU_GATEWAY_ID": "bench",
+        "GONGWU_DATA_DIR": str(args.out / "var"),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = args.out / "gateway.log"
+    with open(log, "wb") as out:
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "gongwu.app", "gateway"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    wait_listening(port, gateway, log)
+    phases = [
+        {"name": "latency", "rate": args.latency_rate, "seconds": args.seconds},
+        {"name": "saturation", "window": args.window, "seconds": args.seconds},
+    ]
+    generator = subprocess.Popen(
+        [sys.executable, str(HERE / "load.py"), "--port", str(port), "--terminals", str(args.terminals),
+         "--first", str(FIRST_PHONE), "--code", CODE, "--phases", json.dumps(phases)],
+        stdout=subprocess.PIPE, env=env | {"PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    sampler = Sampler(gateway.pid, generator.pid)
+    sampler.start()
+    results: list[dict[str, Any]] = []
+    assert generator.stdout is not None
+    for line in generator.stdout:
+        result = json.loads(line)
+        if "start" in result:
+            result |= sampler.window(result["start"], result["end"])
+        else:
+            result["rss_mb"] = round(rss_mb(gateway.pid))
+        results.append(result)
+        print("  " + json.dumps({k: v for k, v in result.items() if k not in ("start", "end")}), flush=True)
+    generator.wait()
+    time.sleep(2)
+    sampler.running = False
+    gateway.send_signal(signal.SIGTERM)
+    gateway.wait(60)
+
+    async def count() -> int:
+        conn = await asyncpg.connect(dsn)
+        stored = await conn.fetchval("SELECT count(*) FROM vehicle_position")
+        await conn.close()
+        return int(stored)
+
+    stored = asyncio.run(count())
+    acked = sum(int(r.get("acked", 0)) for r in results)
+    summary = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release(),
+                    "cpu": _cpu_model(), "when": datetime.now(UTC).isoformat(timespec="seconds")},
+        "terminals": args.terminals,
+        "ceiling": ceilings,
+        "phases": results,
+        "stored": stored,
+        "acked": acked,
+    }  # fmt: skip
+    (args.out / "results.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    print(f"acked {acked:,}, stored {stored:,}", flush=True)
+    if stored < acked:
+        sys.exit("FAILED: fewer positions stored than acked")
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+if __name__ == "__main__":
+    main()
