@@ -170,8 +170,8 @@ class Generator:
                 await asyncio.sleep(0.005)
         acks_in_window = self.acks
         drain_deadline = time.perf_counter() + 20
-        while self.acks < sent and time.perf_counter() < drain_deadline:
-            await asyncio.sleep(0.05)  # noqa: ASYNC110  (polling a counter the protocol callbacks bump)
+        while self.acks < sent and time.perf_counter() < drain_deadline:  # noqa: ASYNC110  (a counter callbacks bump)
+            await asyncio.sleep(0.05)
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
         lat = sorted(self.latencies)
 
