@@ -213,6 +213,35 @@ async def eta(
     )
 
 
+class SnapIn(BaseModel):
+    points: list[Point] = Field(min_length=1, max_length=2000)
+
+
+class SnapOut(BaseModel):
+    point: Point
+    snapped: Point
+    distance_m: float
+    road_name: str
+    way_id: int
+    on_road: bool = Field(description="Within the snapping radius of a drivable road (else estimated).")
+
+
+@router.post("/snap", response_model=list[SnapOut], dependencies=[require("routing.use")])
+def snap(body: SnapIn, routing: Routing) -> list[SnapOut]:
+    """Where points land on the imported road network, with the street's name."""
+    return [
+        SnapOut(
+            point=Point(lat=r.point.lat, lon=r.point.lon),
+            snapped=Point(lat=r.snapped.lat, lon=r.snapped.lon),
+            distance_m=r.distance_m,
+            road_name=r.road_name,
+            way_id=r.way_id,
+            on_road=r.on_road,
+        )
+        for r in routing.snap([p.latlon() for p in body.points])
+    ]
+
+
 @router.get("/status", dependencies=[require("routing.use")])
 def status(routing: Routing) -> dict[str, Any]:
     """Which engine answers, and what map is imported."""

@@ -22,10 +22,22 @@ from gongwu.routing.osrm import OsrmTravelTimes
 from gongwu.routing.settings import RoutingSettings
 from gongwu.routing.straight import FallbackTravelTimes, StraightLineTravelTimes
 from gongwu.routing.tiles import TileStore
-from gongwu.routing.types import MatrixResult, PointLike, Route, TravelTimes, as_points
+from gongwu.routing.types import LatLon, MatrixResult, PointLike, Route, TravelTimes, as_points
 from gongwu.routing.valhalla import ValhallaTravelTimes
 
-__all__ = ["Eta", "RoutingService"]
+__all__ = ["Eta", "RoadPosition", "RoutingService"]
+
+
+@dataclass(frozen=True, slots=True)
+class RoadPosition:
+    """Where a point lands on the imported road network (``on_road``: within the snapping radius)."""
+
+    point: LatLon
+    snapped: LatLon
+    distance_m: float
+    road_name: str
+    way_id: int
+    on_road: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +123,26 @@ class RoutingService:
         a, b = as_points([position, target])
         r = self.engine.route(a, b, start)
         return Eta(r.duration_s, r.distance_m, start + timedelta(seconds=r.duration_s), r.approximate, r.engine)
+
+    def snap(self, points: Sequence[PointLike]) -> list[RoadPosition]:
+        """The nearest road position of each point, with the street's name (e.g. to confirm a pick-up)."""
+        engine = self.graph_engine
+        if engine is None:
+            raise MapNotImported(details={"map_dir": str(self.files.root)})
+        pts = as_points(points)
+        s, ok = engine.locate(pts)
+        g = engine.graph
+        return [
+            RoadPosition(
+                point=p,
+                snapped=LatLon(float(s.lat[i]), float(s.lon[i])),
+                distance_m=round(float(s.distance_m[i]), 1),
+                road_name=g.road_name_of(int(s.road[i])),
+                way_id=int(g.road_way_id[s.road[i]]),
+                on_road=bool(ok[i]),
+            )
+            for i, p in enumerate(pts)
+        ]
 
     def learn_speeds(self, traversals: Traversals, min_samples: int = 30) -> SpeedProfile:
         """Fit speeds per road class × hour from the fleet's traversals, save them and use them now."""

@@ -132,3 +132,14 @@ def test_learn_speeds_endpoint(client: TestClient) -> None:
     assert r.status_code == 200, r.text
     assert ["primary", 8] in r.json()["covered"]
     assert client.get("/api/routing/status").json()["learned_speed_cells"] == 1
+
+
+def test_snap_names_the_street(client: TestClient) -> None:
+    # Two metres off Pohjoisesplanadi in central Helsinki, and a point in Beijing.
+    r = client.post(
+        "/api/routing/snap", json={"points": [{"lat": 60.16790, "lon": 24.95130}, {"lat": 39.9087, "lon": 116.3975}]}
+    )
+    assert r.status_code == 200, r.text
+    near, far = r.json()
+    assert near["on_road"] is True and near["road_name"] == "Pohjoisesplanadi" and near["distance_m"] < 5
+    assert far["on_road"] is False
