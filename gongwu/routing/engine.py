@@ -4,11 +4,12 @@ The search graph is the links graph (:mod:`gongwu.routing.links`): junctions as 
 through degree-two vertices as single arcs. A point is snapped to a position along a road, hence along its
 link; it joins the graph through a *virtual vertex* with an arc to each end of its link that the one-way
 roads in between allow, costed for the part actually driven.
-A matrix runs one Dijkstra per distinct source (or per distinct target on the reversed graph, whichever
-side is smaller) over the graph plus those virtual vertices, then reads each target off the result through its own
-partial arcs; two points on the same link also get the direct drive between them. Result rows (one per snapped
-point and speed assignment) are kept in an LRU cache bounded in bytes, so a dispatcher's matrix that differs
-by one booking costs one search.
+
+A matrix runs one Dijkstra per distinct source (or per distinct target on the reversed graph, whichever side
+is smaller) over the graph plus those virtual vertices, then reads each target off the result through its
+own partial arcs; two points on the same link also get the direct drive between them. Result rows (one per
+snapped point and speed assignment) are kept in an LRU cache bounded in bytes, so a dispatcher's matrix that
+differs by one booking costs one search.
 """
 
 from __future__ import annotations
@@ -270,7 +271,7 @@ class GraphTravelTimes:
         return out
 
     def _rows(self, csr: csr_matrix, keys: Sequence[Hashable], nodes: I64, costs: F64) -> F64:
-        """Search rows (len(keys) × n_vertices), from the cache or by one Dijkstra per missing key."""
+        """Search rows (len(keys) × anchors), from the cache or by one Dijkstra per missing key."""
         rows: list[F64 | None] = []
         with self._lock:
             rows = [self._cache.get(k) for k in keys]
