@@ -11,6 +11,7 @@ import numpy as np
 import osmium
 import pytest
 
+from gongwu.routing.engine import GraphTravelTimes
 from gongwu.routing.errors import BadExtract, EmptyExtract
 from gongwu.routing.importer import ImportReport, import_extract
 from gongwu.routing.network import MapFiles, RoadNetwork
@@ -48,6 +49,7 @@ def test_graph_loads_fast_and_keeps_osm_attributes(map_dir: Path) -> None:
 
     t = time.perf_counter()
     net = RoadNetwork.load(map_dir)
+    GraphTravelTimes(net).weights()  # everything the API needs before its first answer
     assert time.perf_counter() - t < 1.0
     g = net.graph
     assert "Mannerheimintie" in g.names
