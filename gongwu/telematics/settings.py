@@ -64,7 +64,7 @@ class TelematicsSettings(BaseSettings):
     # -- pipeline and storage
     batch_max_rows: int = Field(2000, ge=1, description="Most positions written in one batch (one COPY).")
     batch_max_ms: float = Field(
-        40.0, gt=0, description="Longest a position waits for its batch to fill before the batch is written."
+        25.0, gt=0, description="Longest a position waits for its batch to fill before the batch is written."
     )
     writer_concurrency: int = Field(
         2, ge=1, le=16, description="Batches written at the same time (acks and events still leave in order)."
