@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from gongwu.app.dispatch_cli import app as dispatch_app
 from gongwu.app.frames_cli import app as frames_app
 from gongwu.app.map_cli import app as map_app
 from gongwu.app.settings import Settings, load_settings
@@ -34,6 +35,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(frames_app, name="frames", help="Decode and build terminal frames (JT/T 808, GB/T 32960, NMEA).")
 app.add_typer(map_app, name="map", help="The city's road map: import an OpenStreetMap extract.")
+app.add_typer(dispatch_app, name="dispatch", help="Pooled dispatch: the dial-a-ride optimizer.")
 app.add_typer(terminals_app, name="terminals")
 
 
