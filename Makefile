@@ -19,6 +19,7 @@ help:
 run: run-deps
 	$(BIN)/gongwu db upgrade
 	$(BIN)/gongwu demo seed
+	$(BIN)/gongwu map import-demo --if-missing
 	GONGWU_AUTO_PROVISION=1 $(BIN)/gongwu serve --demo
 
 test: run-deps test-deps

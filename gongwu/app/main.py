@@ -10,14 +10,18 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 import gongwu.core.permissions  # noqa: F401  (registers the kernel's permissions)
-from gongwu.app import errors, health
+from gongwu.app import errors, health, routing_api
 from gongwu.app.paths import WEB
 from gongwu.app.platform import BackgroundTask, Platform
+from gongwu.app.routing_api import create_routing_service
 from gongwu.app.settings import Settings, load_settings
 from gongwu.core import audit_router
 from gongwu.core.budget.router import router as budget_router
 from gongwu.core.fleet.router import router as fleet_router
 from gongwu.core.identity.router import router as identity_router
+from gongwu.dispatch.charging import permissions as _charging_permissions  # noqa: F401  (registers them)
+from gongwu.dispatch.charging.router import router as charging_router
+from gongwu.dispatch.charging.runtime import background_tasks as charging_tasks
 from gongwu.telematics import permissions as _telematics_permissions  # noqa: F401  (registers them)
 from gongwu.telematics import service as telematics_service
 from gongwu.telematics.router import router as telematics_router
@@ -25,7 +29,17 @@ from gongwu.telematics.runtime import background_tasks as telematics_tasks
 
 __all__ = ["create_app"]
 
-ROUTERS = [identity_router, budget_router, fleet_router, audit_router.router, telematics_router, health.router]
+ROUTERS = [
+    identity_router,
+    budget_router,
+    fleet_router,
+    audit_router.router,
+    telematics_router,
+    routing_api.router,
+    routing_api.map_router,
+    charging_router,
+    health.router,
+]
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None, demo: bool = False) -> FastAPI:
@@ -36,15 +50,17 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         if platform is not None:
             yield
             return
-        built = Platform.build(settings or load_settings())
+        built = Platform.build(resolved)
         app.state.platform = built
         built.background.extend(_telematics(built.settings, demo))
+        built.background.extend(charging_tasks(built.settings.charging, demo=demo))
         await built.start()
         try:
             yield
         finally:
             await built.stop()
 
+    resolved = platform.settings if platform is not None else (settings or load_settings())
     app = FastAPI(
         title="Gongwu 公务",
         summary="Official cars, telematics, dispatch and budgets of an offices-administration bureau",
@@ -53,6 +69,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     )
     if platform is not None:
         app.state.platform = platform
+    app.state.routing = create_routing_service(resolved.core.data_dir, resolved.core.local_timezone, resolved.routing)
     app.state.live_position = lambda vehicle_id: telematics_service.live_position(app.state.platform.bus, vehicle_id)
     errors.install(app)
     for router in ROUTERS:

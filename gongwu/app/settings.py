@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pydantic_settings import BaseSettings
 
 from gongwu.core.settings import CoreSettings
+from gongwu.dispatch.charging.settings import ChargingSettings
+from gongwu.routing.settings import RoutingSettings
 from gongwu.telematics.settings import TelematicsSettings
 
 __all__ = ["SETTINGS_CLASSES", "Settings", "load_settings", "settings_markdown"]
@@ -16,9 +18,11 @@ __all__ = ["SETTINGS_CLASSES", "Settings", "load_settings", "settings_markdown"]
 class Settings:
     core: CoreSettings = field(default_factory=CoreSettings)
     telematics: TelematicsSettings = field(default_factory=TelematicsSettings)
+    routing: RoutingSettings = field(default_factory=RoutingSettings)
+    charging: ChargingSettings = field(default_factory=ChargingSettings)
 
 
-SETTINGS_CLASSES: list[type[BaseSettings]] = [CoreSettings, TelematicsSettings]
+SETTINGS_CLASSES: list[type[BaseSettings]] = [CoreSettings, TelematicsSettings, RoutingSettings, ChargingSettings]
 """Every package's settings class; `gongwu settings` and docs/settings.md list their fields."""
 
 
@@ -36,4 +40,9 @@ def settings_markdown() -> str:
 
 def load_settings(**core_overrides: object) -> Settings:
     """Read the environment (prefix ``GONGWU_``); keyword arguments override core settings."""
-    return Settings(core=CoreSettings(**core_overrides), telematics=TelematicsSettings())  # type: ignore[arg-type]
+    return Settings(
+        core=CoreSettings(**core_overrides),  # type: ignore[arg-type]
+        telematics=TelematicsSettings(),
+        routing=RoutingSettings(),
+        charging=ChargingSettings(),
+    )

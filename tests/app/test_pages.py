@@ -21,6 +21,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     gongwu("db", "upgrade", env=env)
     seeded = gongwu("demo", "seed", env=env)
     assert "demo bureau seeded" in seeded.stdout
+    gongwu("map", "import-demo", "--if-missing", env=env)
     with serve(env) as url:
         yield url
 
