@@ -145,6 +145,13 @@ async def test_a_car_is_live_its_alarm_is_acknowledged_and_kept_in_the_audit_cha
 
 async def test_commands_reach_the_terminal_and_its_answer_is_recorded(running: Running, api: httpx.AsyncClient) -> None:
     h, car = running.headers, running.car
+    fence = await api.post(
+        "/api/telematics/geofences",
+        json={"unit_id": car.vehicle.unit_id, "name": "机关大院", "shape": "circle", "center_lat": 39.9,
+              "center_lon": 116.4, "radius_m": 400, "speed_limit_kmh": 30},
+        headers=h,
+    )  # fmt: skip
+    assert fence.status_code == 201, fence.text
     task = drive(running)
     await eventually(lambda: _online(api, h, car.terminal_id))
     sent = []
@@ -153,6 +160,7 @@ async def test_commands_reach_the_terminal_and_its_answer_is_recorded(running: R
         ("location_query", {}),
         ("set_params", {"params": {"0x0029": 5}}),
         ("query_params", {}),
+        ("geofence_push", {"geofence_id": fence.json()["id"]}),
     ):
         response = await api.post(
             f"/api/telematics/terminals/{car.terminal_id}/commands", json={"kind": kind, "args": args}, headers=h
@@ -162,12 +170,14 @@ async def test_commands_reach_the_terminal_and_its_answer_is_recorded(running: R
 
     async def answered() -> list[dict[str, Any]] | None:
         rows = (await api.get(f"/api/telematics/terminals/{car.terminal_id}/commands", headers=h)).json()
-        return rows if all(r["status"] == "answered" for r in rows) and len(rows) == 4 else None
+        return rows if all(r["status"] == "answered" for r in rows) and len(rows) == 5 else None
 
     rows = {r["kind"]: r for r in await eventually(answered)}
     assert rows["location_query"]["answer"] == {"location": True}
     assert rows["query_params"]["answer"]["params"]["0x0029"] == 5
     assert running.terminal is not None and running.terminal.interval_s == 5.0
+    pushed = [b for b in running.terminal.stats.received if type(b).__name__ == "SetCircleAreas"]
+    assert pushed and pushed[0].areas[0].radius_m == 400 and pushed[0].areas[0].rules.max_speed_kmh == 30
     bad = await api.post(f"/api/telematics/terminals/{car.terminal_id}/commands", json={"kind": "gb_query"}, headers=h)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "telematics.command_not_supported"
     running.terminal.stop()
@@ -272,3 +282,63 @@ async def test_the_websocket_sends_a_snapshot_then_positions_and_alarms(platform
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_geofences_calendars_limits_and_daily_summaries_through_the_api(
+    db: Database, api: httpx.AsyncClient
+) -> None:
+    async with db.session() as session:
+        unit = await factories.unit(session)
+        fleet = await factories.user(session, unit, "fleet_manager")
+        car = await factories.vehicle(session, unit)
+        await session.commit()
+    h = await factories.login(api, fleet)
+    ring = [[116.30, 39.85], [116.50, 39.85], [116.50, 39.95], [116.30, 39.95], [116.30, 39.85]]
+    body = {"unit_id": unit.id, "name": "市区", "shape": "polygon", "approved_area": True,
+            "geometry": {"type": "Polygon", "coordinates": [ring]}}  # fmt: skip
+    created = await api.post("/api/telematics/geofences", json=body, headers=h)
+    assert created.status_code == 201, created.text
+    bowtie = body | {"geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}}
+    assert (await api.post("/api/telematics/geofences", json=bowtie, headers=h)).status_code == 422
+    fence_id = created.json()["id"]
+    renamed = await api.patch(f"/api/telematics/geofences/{fence_id}", json={"name": "五环内"}, headers=h)
+    assert renamed.json()["name"] == "五环内" and renamed.json()["approved_area"] is True
+    assert [f["name"] for f in (await api.get("/api/telematics/geofences", headers=h)).json()] == ["五环内"]
+    calendar = {"workdays": "12345", "day_start": "08:30", "day_end": "17:30", "exempt_categories": "emergency",
+                "days": [{"day": "2026-10-01", "kind": "holiday", "name": "国庆节"}]}  # fmt: skip
+    put = await api.put(f"/api/telematics/calendars/{unit.id}", json=calendar, headers=h)
+    assert put.status_code == 200, put.text
+    got = (await api.get(f"/api/telematics/calendars/{unit.id}", headers=h)).json()
+    assert (got["day_start"], got["days"][0]["name"]) == ("08:30", "国庆节")
+    bad = await api.put(f"/api/telematics/calendars/{unit.id}", json=calendar | {"day_end": "07:00"}, headers=h)
+    assert bad.status_code == 422
+    limit = await api.put(f"/api/telematics/vehicles/{car.id}/limit", json={"speed_limit_kmh": 80}, headers=h)
+    assert limit.status_code == 204
+    assert (await api.get(f"/api/telematics/vehicles/{car.id}/daily", headers=h)).json() == []
+    naive = await api.get(
+        f"/api/telematics/vehicles/{car.id}/track", params={"start": "2026-03-01T08:00:00"}, headers=h
+    )
+    assert naive.status_code == 422 and naive.json()["error"]["code"] == "telematics.naive_time"
+    assert (await api.delete(f"/api/telematics/geofences/{fence_id}", headers=h)).status_code == 204
+
+
+async def test_a_command_nobody_answers_times_out(db: Database) -> None:
+    from datetime import timedelta
+
+    from gongwu.core.db import utcnow
+    from gongwu.telematics import commands
+    from gongwu.telematics.models import Terminal, TerminalCommand
+
+    car = await provision_car(db)
+    async with db.session() as session:
+        terminal = await session.get(Terminal, car.terminal_id)
+        assert terminal is not None
+        command = await commands.create_command(session, terminal, "location_query", {}, None)
+        await session.commit()
+    assert await commands.claim(db, command.id, "gw-x")
+    assert not await commands.claim(db, command.id, "gw-y")  # one gateway sends it, never two
+    async with db.session() as session:
+        assert await commands.expire_commands(session, timedelta(seconds=60), utcnow() + timedelta(seconds=61)) == 1
+        await session.commit()
+        row = await session.get(TerminalCommand, command.id)
+    assert row is not None and (row.status, row.gateway_id) == ("timeout", "gw-x")

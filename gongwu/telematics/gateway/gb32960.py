@@ -41,7 +41,7 @@ class Gb32960Session(BaseSession):
         return self._framer.discarded
 
     def respond(self, msg: g.Gb32960Message, result: int) -> bytes | None:
-        return g.reply(msg, result=result, now=self.now())
+        return g.reply(msg, result=result, now=self.now().replace(microsecond=0))
 
     def handle(self, frame: bytes) -> Coroutine[Any, Any, None] | None:
         try:
