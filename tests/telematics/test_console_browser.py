@@ -138,7 +138,10 @@ SWARM = """async ({count, seconds}) => {
     c.ingest(cars, false);
     let frames = 0, worst = 0, last = performance.now();
     let running = true;
-    const tick = (now) => { frames += 1; worst = Math.max(worst, now - last); last = now; if (running) requestAnimationFrame(tick); };
+    const tick = (now) => {
+        frames += 1; worst = Math.max(worst, now - last); last = now;
+        if (running) requestAnimationFrame(tick);
+    };
     requestAnimationFrame(tick);
     const start = performance.now();
     let round = 0;

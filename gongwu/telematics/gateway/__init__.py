@@ -12,8 +12,8 @@ consumer group, named after the gateway), the idle sweeper and the directory hea
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Sequence
