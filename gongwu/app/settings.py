@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pydantic_settings import BaseSettings
 
 from gongwu.core.settings import CoreSettings
-from gongwu.dispatch.charging.settings import ChargingSettings
 from gongwu.routing.settings import RoutingSettings
 from gongwu.telematics.settings import TelematicsSettings
 
@@ -19,10 +18,9 @@ class Settings:
     core: CoreSettings = field(default_factory=CoreSettings)
     telematics: TelematicsSettings = field(default_factory=TelematicsSettings)
     routing: RoutingSettings = field(default_factory=RoutingSettings)
-    charging: ChargingSettings = field(default_factory=ChargingSettings)
 
 
-SETTINGS_CLASSES: list[type[BaseSettings]] = [CoreSettings, TelematicsSettings, RoutingSettings, ChargingSettings]
+SETTINGS_CLASSES: list[type[BaseSettings]] = [CoreSettings, TelematicsSettings, RoutingSettings]
 """Every package's settings class; `gongwu settings` and docs/settings.md list their fields."""
 
 
@@ -44,5 +42,4 @@ def load_settings(**core_overrides: object) -> Settings:
         core=CoreSettings(**core_overrides),  # type: ignore[arg-type]
         telematics=TelematicsSettings(),
         routing=RoutingSettings(),
-        charging=ChargingSettings(),
     )
