@@ -21,6 +21,7 @@ from gongwu.core.fleet import service as fleet
 from gongwu.core.fleet.identifiers import vin_check_digit
 from gongwu.core.identity import service as identity
 from gongwu.core.identity.models import OrgUnit
+from gongwu.dispatch.charging.demo import seed_charging
 from gongwu.telematics import demo as telematics_demo
 
 __all__ = ["DEMO_PASSWORD", "LOGINS", "LOGINS_TEXT", "drive_demo_fleet", "seed"]
@@ -216,6 +217,7 @@ async def seed(db: Database) -> bool:
         )
         await session.commit()
     await telematics_demo.provision_demo_terminals(db)
+    await seed_charging(db)
     return True
 
 

@@ -19,6 +19,9 @@ from gongwu.core import audit_router
 from gongwu.core.budget.router import router as budget_router
 from gongwu.core.fleet.router import router as fleet_router
 from gongwu.core.identity.router import router as identity_router
+from gongwu.dispatch.charging import permissions as _charging_permissions  # noqa: F401  (registers them)
+from gongwu.dispatch.charging.router import router as charging_router
+from gongwu.dispatch.charging.runtime import background_tasks as charging_tasks
 from gongwu.telematics import permissions as _telematics_permissions  # noqa: F401  (registers them)
 from gongwu.telematics import service as telematics_service
 from gongwu.telematics.router import router as telematics_router
@@ -34,6 +37,7 @@ ROUTERS = [
     telematics_router,
     routing_api.router,
     routing_api.map_router,
+    charging_router,
     health.router,
 ]
 
@@ -49,6 +53,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         built = Platform.build(resolved)
         app.state.platform = built
         built.background.extend(_telematics(built.settings, demo))
+        built.background.extend(charging_tasks(built.settings.charging, demo=demo))
         await built.start()
         try:
             yield

@@ -5,6 +5,16 @@ from gongwu.core.budget.models import BudgetEntry, BudgetLine, FiscalYear
 from gongwu.core.db import Base
 from gongwu.core.fleet.models import Driver, Vehicle, VehicleQuota, VehicleSeal
 from gongwu.core.identity.models import OrgUnit, User, UserRole
+from gongwu.dispatch.charging.models import (
+    ChargingConnector,
+    ChargingPlanRecord,
+    ChargingProfile,
+    ChargingSession,
+    ChargingSite,
+    SocReport,
+    Tariff,
+    TariffBand,
+)
 from gongwu.telematics.models import (
     Alarm,
     CalendarDay,
@@ -28,6 +38,11 @@ __all__ = [
     "BudgetEntry",
     "BudgetLine",
     "CalendarDay",
+    "ChargingConnector",
+    "ChargingPlanRecord",
+    "ChargingProfile",
+    "ChargingSession",
+    "ChargingSite",
     "DailySummary",
     "Driver",
     "FiscalYear",
@@ -35,6 +50,9 @@ __all__ = [
     "GeofenceEvent",
     "OrgUnit",
     "PositionRow",
+    "SocReport",
+    "Tariff",
+    "TariffBand",
     "Terminal",
     "TerminalCommand",
     "TrackState",

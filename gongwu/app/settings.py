@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pydantic_settings import BaseSettings
 
 from gongwu.core.settings import CoreSettings
+from gongwu.dispatch.charging.settings import ChargingSettings
 from gongwu.routing.settings import RoutingSettings
 from gongwu.telematics.settings import TelematicsSettings
 
@@ -18,9 +19,10 @@ class Settings:
     core: CoreSettings = field(default_factory=CoreSettings)
     telematics: TelematicsSettings = field(default_factory=TelematicsSettings)
     routing: RoutingSettings = field(default_factory=RoutingSettings)
+    charging: ChargingSettings = field(default_factory=ChargingSettings)
 
 
-SETTINGS_CLASSES: list[type[BaseSettings]] = [CoreSettings, TelematicsSettings, RoutingSettings]
+SETTINGS_CLASSES: list[type[BaseSettings]] = [CoreSettings, TelematicsSettings, RoutingSettings, ChargingSettings]
 """Every package's settings class; `gongwu settings` and docs/settings.md list their fields."""
 
 
@@ -42,4 +44,5 @@ def load_settings(**core_overrides: object) -> Settings:
         core=CoreSettings(**core_overrides),  # type: ignore[arg-type]
         telematics=TelematicsSettings(),
         routing=RoutingSettings(),
+        charging=ChargingSettings(),
     )

@@ -81,9 +81,16 @@ def _trip_of_day(rng: random.Random, day: datetime, minibus: bool) -> tuple[str,
 
 
 def generate(
-    seed: int = 1, *, cars: int = 40, days: int = 7, start: datetime | None = None, reserve: float = 0.15
+    seed: int = 1,
+    *,
+    cars: int = 40,
+    days: int = 7,
+    start: datetime | None = None,
+    reserve: float = 0.15,
+    busy: int = 2,
 ) -> Scenario:
-    """``cars`` new-energy cars over ``days`` days from ``start`` (a Monday, local midnight by default)."""
+    """``cars`` new-energy cars over ``days`` days from ``start`` (a Monday, local midnight by default); each car
+    draws ``busy`` candidate trips a day (2: a normal week, about 1.6 trips per car and weekday)."""
     rng = random.Random(seed)
     start = start or datetime(2026, 3, 2, tzinfo=BEIJING)
     site = garage()
@@ -109,7 +116,7 @@ def generate(
             label=_plate(rng, used),
         )
         evs.append(ev)
-        trips += _trips_of(rng, ev, start, days, name.endswith("中巴"), reserve)
+        trips += _trips_of(rng, ev, start, days, name.endswith("中巴"), reserve, busy)
     return Scenario(
         site,
         tuple(evs),
@@ -121,14 +128,14 @@ def generate(
 
 
 def _trips_of(
-    rng: random.Random, ev: EvState, start: datetime, days: int, minibus: bool, reserve: float
+    rng: random.Random, ev: EvState, start: datetime, days: int, minibus: bool, reserve: float, busy: int
 ) -> list[ScenarioTrip]:
     out: list[ScenarioTrip] = []
     busy_until = start
     for d in range(days):
         day = start + timedelta(days=d)
         weekend = day.weekday() >= 5
-        count = sum(rng.random() < (0.25 if weekend else 0.8) for _ in range(2))
+        count = sum(rng.random() < (0.25 if weekend else 0.8) for _ in range(busy))
         wanted = sorted((_trip_of_day(rng, day, minibus) for _ in range(count)), key=lambda x: x[1])
         for kind, departure, hours, km in wanted:
             if departure < busy_until + timedelta(minutes=45):

@@ -25,6 +25,7 @@ A plan takes about a second for 40 cars over 36 hours; still, call :func:`plan` 
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping
@@ -583,7 +584,7 @@ def _assign(
         cost = 0.0
         for t, units in zip(range(run.first, run.end), run.units, strict=True):
             kw = units / group.efficiency / grid.hours(t)
-            profile += [round(kw, 3)] * grid.base_slots(t)
+            profile += [math.floor(kw * 1000) / 1000] * grid.base_slots(t)  # down: the cap holds after rounding
             cost += kw * grid.hours(t) * group.site.tariff.mean_price(grid.time(t), grid.time(t + 1))
         sessions.append(
             Session(
@@ -613,7 +614,7 @@ def _loads(problem: ChargingProblem, grid: Grid, sessions: list[Session]) -> lis
                 first = round((sess.start - grid.start) / base)
                 for i, value in enumerate(sess.profile_kw):
                     kw[first + i] += value
-        out.append(SiteLoad(site.id, grid.start, grid.base_minutes, tuple(round(v, 3) for v in kw), site.cap_kw))
+        out.append(SiteLoad(site.id, grid.start, grid.base_minutes, tuple(kw), site.cap_kw))
     return out
 
 
