@@ -19,9 +19,14 @@ from gongwu.core import audit_router
 from gongwu.core.budget.router import router as budget_router
 from gongwu.core.fleet.router import router as fleet_router
 from gongwu.core.identity.router import router as identity_router
+from gongwu.dispatch import permissions as _dispatch_permissions  # noqa: F401  (registers them)
+from gongwu.dispatch.bookings.router import approvals_router
+from gongwu.dispatch.bookings.router import router as bookings_router
 from gongwu.dispatch.charging import permissions as _charging_permissions  # noqa: F401  (registers them)
 from gongwu.dispatch.charging.router import router as charging_router
 from gongwu.dispatch.charging.runtime import background_tasks as charging_tasks
+from gongwu.dispatch.notify import webhook as dispatch_outbox
+from gongwu.dispatch.notify.router import router as notifications_router
 from gongwu.telematics import permissions as _telematics_permissions  # noqa: F401  (registers them)
 from gongwu.telematics import service as telematics_service
 from gongwu.telematics.router import router as telematics_router
@@ -37,6 +42,9 @@ ROUTERS = [
     telematics_router,
     routing_api.router,
     routing_api.map_router,
+    bookings_router,
+    approvals_router,
+    notifications_router,
     charging_router,
     health.router,
 ]
@@ -53,6 +61,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         built = Platform.build(resolved)
         app.state.platform = built
         built.background.extend(_telematics(built.settings, demo))
+        built.background.extend(dispatch_outbox.background_tasks(built.settings.dispatch))
         built.background.extend(charging_tasks(built.settings.charging, demo=demo))
         await built.start()
         try:

@@ -5,6 +5,7 @@ from gongwu.core.budget.models import BudgetEntry, BudgetLine, FiscalYear
 from gongwu.core.db import Base
 from gongwu.core.fleet.models import Driver, Vehicle, VehicleQuota, VehicleSeal
 from gongwu.core.identity.models import OrgUnit, User, UserRole
+from gongwu.dispatch.bookings.models import Booking, BookingApproval, BookingCounter, BookingEvent, FrequentPlace
 from gongwu.dispatch.charging.models import (
     ChargingConnector,
     ChargingPlanRecord,
@@ -15,6 +16,7 @@ from gongwu.dispatch.charging.models import (
     Tariff,
     TariffBand,
 )
+from gongwu.dispatch.notify.models import Notification, OutboxEvent
 from gongwu.telematics.models import (
     Alarm,
     CalendarDay,
@@ -35,6 +37,10 @@ __all__ = [
     "Alarm",
     "AuditRecord",
     "Base",
+    "Booking",
+    "BookingApproval",
+    "BookingCounter",
+    "BookingEvent",
     "BudgetEntry",
     "BudgetLine",
     "CalendarDay",
@@ -46,9 +52,12 @@ __all__ = [
     "DailySummary",
     "Driver",
     "FiscalYear",
+    "FrequentPlace",
     "Geofence",
     "GeofenceEvent",
+    "Notification",
     "OrgUnit",
+    "OutboxEvent",
     "PositionRow",
     "SocReport",
     "Tariff",

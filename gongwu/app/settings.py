@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings
 
 from gongwu.core.settings import CoreSettings
 from gongwu.dispatch.charging.settings import ChargingSettings
+from gongwu.dispatch.settings import DispatchSettings
 from gongwu.routing.settings import RoutingSettings
 from gongwu.telematics.settings import TelematicsSettings
 
@@ -19,10 +20,17 @@ class Settings:
     core: CoreSettings = field(default_factory=CoreSettings)
     telematics: TelematicsSettings = field(default_factory=TelematicsSettings)
     routing: RoutingSettings = field(default_factory=RoutingSettings)
+    dispatch: DispatchSettings = field(default_factory=DispatchSettings)
     charging: ChargingSettings = field(default_factory=ChargingSettings)
 
 
-SETTINGS_CLASSES: list[type[BaseSettings]] = [CoreSettings, TelematicsSettings, RoutingSettings, ChargingSettings]
+SETTINGS_CLASSES: list[type[BaseSettings]] = [
+    CoreSettings,
+    TelematicsSettings,
+    RoutingSettings,
+    ChargingSettings,
+    DispatchSettings,
+]
 """Every package's settings class; `gongwu settings` and docs/settings.md list their fields."""
 
 
@@ -45,4 +53,5 @@ def load_settings(**core_overrides: object) -> Settings:
         telematics=TelematicsSettings(),
         routing=RoutingSettings(),
         charging=ChargingSettings(),
+        dispatch=DispatchSettings(),
     )
