@@ -181,15 +181,15 @@ def pids_named(name: str) -> list[int]:
 class Sampler(threading.Thread):
     """CPU seconds of the gateway, the generator, PostgreSQL and Redis, and the gateway's RSS, every 0.5 s."""
 
-    def __init__(self, gateway: int, generator: int) -> None:
+    def __init__(self, gateways: list[int], generator: int) -> None:
         super().__init__(daemon=True)
-        self.pids = {"gateway": [gateway], "generator": [generator]}
+        self.pids = {"gateway": gateways, "generator": [generator]}
         self.samples: list[dict[str, float]] = []
         self.running = True
 
     def run(self) -> None:
         while self.running:
-            sample = {"t": time.time(), "rss_mb": rss_mb(self.pids["gateway"][0])}
+            sample = {"t": time.time(), "rss_mb": sum(rss_mb(p) for p in self.pids["gateway"])}
             groups = self.pids | {"postgres": pids_named("postgres"), "redis": pids_named("redis-server")}
             for name, pids in groups.items():
                 sample[name] = sum(cpu_ticks(p) for p in pids) / TICK
@@ -246,6 +246,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--latency-rate", type=float, default=5_000.0)
     parser.add_argument("--window", type=int, default=2, help="reports in flight per terminal when saturating")
+    parser.add_argument("--gateways", type=int, default=1, help="gateway processes sharing the port (SO_REUSEPORT)")
     parser.add_argument("--ceiling-rows", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="1,000 terminals, 10 s phases, 50,000 ceiling rows")
     parser.add_argument("--out", type=Path, default=HERE)
@@ -253,7 +254,8 @@ def main() -> None:
     if args.quick:
         args.terminals, args.seconds, args.ceiling_rows = 1_000, 10.0, 50_000
 
-    print(f"database {DB_URL}: fresh, migrated", flush=True)
+    load_before = os.getloadavg()
+    print(f"database {DB_URL}: fresh, migrated; load average {load_before[0]:.2f}", flush=True)
     asyncio.run(recreate_database())
     upgrade(DB_URL)
     db = Database(DB_URL)
@@ -278,16 +280,26 @@ def main() -> None:
         "GONGWU_GB32960_ENABLED": "0",
         "GONGWU_NMEA_ENABLED": "0",
         "GONGWU_AUTO_PROVISION": "1",
-        "GONGWU_GATEWAY_ID": "bench",
+        "GONGWU_GATEWAY_REUSE_PORT": "1",
         "GONGWU_DATA_DIR": str(args.out / "var"),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     log = args.out / "gateway.log"
+    gateways = []
     with open(log, "wb") as out:
-        gateway = subprocess.Popen(
-            [sys.executable, "-m", "gongwu.app", "gateway"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    wait_listening(port, gateway, log)
+        for i in range(args.gateways):
+            gateways.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "gongwu.app", "gateway"],
+                    env=env | {"GONGWU_GATEWAY_ID": f"bench-{i}"},
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            wait_listening(port, gateways[-1], log)
+            deadline = time.monotonic() + 60
+            while log.read_text().count("gateway listening") <= i and time.monotonic() < deadline:
+                time.sleep(0.2)
     phases = [
         {"name": "latency", "rate": args.latency_rate, "seconds": args.seconds},
         {"name": "saturation", "window": args.window, "seconds": args.seconds},
@@ -297,7 +309,7 @@ def main() -> None:
          "--first", str(FIRST_PHONE), "--code", CODE, "--phases", json.dumps(phases)],
         stdout=subprocess.PIPE, env=env | {"PYTHONPATH": str(ROOT)},
     )  # fmt: skip
-    sampler = Sampler(gateway.pid, generator.pid)
+    sampler = Sampler([g.pid for g in gateways], generator.pid)
     sampler.start()
     results: list[dict[str, Any]] = []
     assert generator.stdout is not None
@@ -306,14 +318,16 @@ def main() -> None:
         if "start" in result:
             result |= sampler.window(result["start"], result["end"])
         else:
-            result["rss_mb"] = round(rss_mb(gateway.pid))
+            result["rss_mb"] = round(sum(rss_mb(g.pid) for g in gateways))
         results.append(result)
         print("  " + json.dumps({k: v for k, v in result.items() if k not in ("start", "end")}), flush=True)
     generator.wait()
     time.sleep(2)
     sampler.running = False
-    gateway.send_signal(signal.SIGTERM)
-    gateway.wait(60)
+    for gateway in gateways:
+        gateway.send_signal(signal.SIGTERM)
+    for gateway in gateways:
+        gateway.wait(60)
 
     async def count() -> int:
         conn = await asyncpg.connect(dsn)
@@ -327,15 +341,58 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release(),
                     "cpu": _cpu_model(), "when": datetime.now(UTC).isoformat(timespec="seconds")},
         "terminals": args.terminals,
+        "gateways": args.gateways,
+        "load_before": round(load_before[0], 2),
         "ceiling": ceilings,
         "phases": results,
         "stored": stored,
         "acked": acked,
     }  # fmt: skip
     (args.out / "results.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    (args.out / "tables.md").write_text(tables(summary))
     print(f"acked {acked:,}, stored {stored:,}", flush=True)
     if stored < acked:
         sys.exit("FAILED: fewer positions stored than acked")
+
+
+def tables(summary: dict[str, Any]) -> str:
+    """The measured tables in markdown (RESULTS.md quotes them)."""
+    m = summary["machine"]
+    out = [
+        f"Machine: {m['cpus']} vCPU {m['cpu']}, Linux {m['kernel']}, Python {m['python']}; run {m['when']}; "
+        f"load average before the run {summary.get('load_before', '?')}; {summary.get('gateways', 1)} gateway "
+        "process(es).",
+        "",
+        "| write path into `vehicle_position` (same table, same machine) | connections | rows/s |",
+        "|---|---:|---:|",
+    ]
+    names = {
+        "copy": "plain COPY (no de-duplication): the ceiling",
+        "staging": "COPY → staging → INSERT ON CONFLICT (ours)",
+        "unnest": "INSERT … SELECT FROM unnest(…) ON CONFLICT",
+    }
+    out += [f"| {names[c['mode']]} | {c['connections']} | {c['rows_per_s']:,} |" for c in summary["ceiling"]]
+    out += [
+        "",
+        "| phase | connections | offered | stored + acked /s | p50 ack ms | p99 ack ms | gateway cores | generator "
+        "cores | PostgreSQL cores | Redis cores | gateway RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in summary["phases"]:
+        if r["phase"] == "connect":
+            out.append(f"| connect + authenticate | {r['authenticated']:,} of {r['terminals']:,} | in {r['seconds']} s "
+                       f"| | | | | | | | {r.get('rss_mb', '')} |")  # fmt: skip
+            continue
+        offered = (
+            f"{r['offered_per_s']:,.0f}/s" if not r.get("window") else f"closed loop, {r['window']} in flight each"
+        )
+        out.append(
+            f"| {r['phase']} | {r['connections']:,} | {offered} | {r['acked_per_s']:,} | {r['p50_ms']} | {r['p99_ms']} "
+            f"| {r.get('gateway_cores', '')} | {r.get('generator_cores', '')} | {r.get('postgres_cores', '')} "
+            f"| {r.get('redis_cores', '')} | {r.get('rss_mb', '')} |"
+        )
+    out += ["", f"Acked in all phases: {summary['acked']:,}; rows stored: {summary['stored']:,}.", ""]
+    return "\n".join(out)
 
 
 def _cpu_model() -> str:

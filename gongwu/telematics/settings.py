@@ -31,6 +31,11 @@ class TelematicsSettings(BaseSettings):
     )
     nmea_enabled: bool = Field(True, description="Run the NMEA 0183 gateway.")
     nmea_port: int = Field(10110, ge=0, le=65535, description="TCP port of the NMEA gateway (0: any free port).")
+    gateway_reuse_port: bool = Field(
+        False,
+        description="Bind with SO_REUSEPORT, so several gateway processes on one host share the ports (the kernel "
+        "spreads the connections; one process per core).",
+    )
     gateway_id: str | None = Field(
         None, description="Name of this gateway process on the bus (commands, session registry); unset: host-pid."
     )

@@ -305,7 +305,12 @@ class Gateway:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: self.session_class(self), self.host, self.port, backlog=4096, reuse_address=True
+            lambda: self.session_class(self),
+            self.host,
+            self.port,
+            backlog=4096,
+            reuse_address=True,
+            reuse_port=self.ctx.settings.gateway_reuse_port or None,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("%s gateway listening on %s:%d", self.protocol, self.host, self.port)
