@@ -62,6 +62,9 @@ COLUMNS = (
 
 _DIGEST = struct.Struct("<9dI")
 _NAN = math.nan
+_BLIND = int(Flag.BLIND_AREA)
+_NO_TIME = int(Flag.NO_TIME)
+_UNTRUSTED = int(Flag.INVALID_FIX | Flag.JUMP)
 
 
 def _n(value: float | None) -> float:
@@ -109,14 +112,15 @@ class Fix:
         self.fuel_l = position.fuel_l
         self.soc_pct = position.soc_pct
         self.alarms: frozenset[Alarm] = position.alarms
-        self.flags = Flag.BLIND_AREA if position.extras.get(Extra.BLIND_AREA) else 0
+        self.flags = _BLIND if position.extras.get(Extra.BLIND_AREA) else 0
+        """:class:`Flag` bits, kept as a plain int on the hot path."""
         self.distance_m = 0.0
         self.moving = False
         self.duplicate = False
         when = position.time
         self.device_time: datetime = when if when is not None else received_at
         if when is None:
-            self.flags |= Flag.NO_TIME
+            self.flags |= _NO_TIME
         alarm_word = position.extras.get(Extra.ALARM_BITS)
         marks = int(alarm_word) if isinstance(alarm_word, int) else zlib.crc32(",".join(sorted(self.alarms)).encode())
         packed = _DIGEST.pack(
@@ -142,7 +146,7 @@ class Fix:
     @property
     def has_place(self) -> bool:
         """Coordinates that can be trusted for distance and motion."""
-        return self.lat is not None and not (self.flags & (Flag.INVALID_FIX | Flag.JUMP))
+        return self.lat is not None and not (self.flags & _UNTRUSTED)
 
     def record(self) -> tuple[Any, ...]:
         """The row of ``vehicle_position`` (in :data:`COLUMNS` order)."""
