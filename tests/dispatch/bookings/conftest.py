@@ -131,7 +131,7 @@ async def bureau(db: Database) -> Bureau:
             "confidential": (await f.vehicle(s, organ, category="confidential", seats=5)).id,
         }
         line = await f.budget_line(s, organ, 10_000)
-        other_line = await f.budget_line(s, other, "12.00")
+        other_line = await f.budget_line(s, other, "5.00")
         await bookings.create_place(s, name="市政府", address="Bulevardi", lat=GOV[0], lon=GOV[1])
         await bookings.create_place(s, name="火车站", address="Rautatientori", lat=STATION[0], lon=STATION[1])
         await s.commit()
