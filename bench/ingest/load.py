@@ -94,7 +94,7 @@ class Terminal(asyncio.Protocol):
             if reply_id == 0x0200:
                 sent_at = self.pending.pop(reply_serial, None)
                 if sent_at is not None and content[16] == 0:
-                    self.gen.acked(now - sent_at)
+                    self.gen.acked(now - sent_at, sent_at)
                     if self.gen.closed_loop:
                         self.report()  # closed loop: the next report as soon as one is acked
             elif reply_id == 0x0102 and not self.authed.done():
@@ -116,10 +116,14 @@ class Generator:
         self.lost = 0
         self.closed_loop = False
         self.last_ack = 0.0
+        self.steady: list[float] = []
+        self.steady_from = 0.0
 
-    def acked(self, latency: float) -> None:
+    def acked(self, latency: float, sent_at: float) -> None:
         self.acks += 1
         self.latencies.append(latency)
+        if sent_at >= self.steady_from:
+            self.steady.append(latency)
         self.last_ack = time.perf_counter()
 
     async def connect(self, host: str, port: int, first: int, count: int, rate: float) -> dict[str, object]:
@@ -145,8 +149,10 @@ class Generator:
         """Open loop at ``rate`` per second; or, with ``window``, closed loop: each terminal keeps ``window``
         reports in flight and sends the next when one is acked (the sustained rate is what the acks allow)."""
         self.latencies = []
+        self.steady = []
         self.acks = 0
         live = [t for t in self.terminals if t.authed.done() and t.authed.result()]
+        self.steady_from = time.perf_counter() + seconds / 2
         n = len(live)
         start = time.perf_counter()
         wall_start = time.time()
@@ -174,9 +180,10 @@ class Generator:
             await asyncio.sleep(0.05)
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
         lat = sorted(self.latencies)
+        steady = sorted(self.steady)
 
-        def q(p: float) -> float | None:
-            return round(lat[min(len(lat) - 1, math.ceil(p * len(lat)) - 1)] * 1000, 1) if lat else None
+        def q(p: float, values: list[float] = lat) -> float | None:
+            return round(values[min(len(values) - 1, math.ceil(p * len(values)) - 1)] * 1000, 1) if values else None
 
         return {
             "phase": name,
@@ -191,6 +198,8 @@ class Generator:
             "p50_ms": q(0.50),
             "p99_ms": q(0.99),
             "max_ms": q(1.0),
+            "p50_second_half_ms": q(0.50, steady),
+            "p99_second_half_ms": q(0.99, steady),
             "lost_connections": self.lost,
             "generator_cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 1),
             "start": wall_start,

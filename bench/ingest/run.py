@@ -374,8 +374,8 @@ def tables(summary: dict[str, Any]) -> str:
     out += [f"| {names[c['mode']]} | {c['connections']} | {c['rows_per_s']:,} |" for c in summary["ceiling"]]
     out += [
         "",
-        "| phase | connections | offered | stored + acked /s | p50 ack ms | p99 ack ms | gateway cores | generator "
-        "cores | PostgreSQL cores | Redis cores | gateway RSS MB |",
+        "| phase | connections | offered | stored + acked /s | p50 / p99 ack ms | same, 2nd half | gateway cores | "
+        "generator cores | PostgreSQL cores | Redis cores | gateway RSS MB |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in summary["phases"]:
@@ -387,7 +387,8 @@ def tables(summary: dict[str, Any]) -> str:
             f"{r['offered_per_s']:,.0f}/s" if not r.get("window") else f"closed loop, {r['window']} in flight each"
         )
         out.append(
-            f"| {r['phase']} | {r['connections']:,} | {offered} | {r['acked_per_s']:,} | {r['p50_ms']} | {r['p99_ms']} "
+            f"| {r['phase']} | {r['connections']:,} | {offered} | {r['acked_per_s']:,} | {r['p50_ms']} / {r['p99_ms']} "
+            f"| {r.get('p50_second_half_ms')} / {r.get('p99_second_half_ms')} "
             f"| {r.get('gateway_cores', '')} | {r.get('generator_cores', '')} | {r.get('postgres_cores', '')} "
             f"| {r.get('redis_cores', '')} | {r.get('rss_mb', '')} |"
         )

@@ -55,9 +55,9 @@ class GatewayContext:
     bus_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
     """Bounds the bus calls of sessions (a connection storm must not exhaust the Redis connection pool)."""
 
-    @property
-    def utc_offset(self) -> timedelta:
-        return timedelta(hours=self.settings.gnss_utc_offset_hours)
+    def __post_init__(self) -> None:
+        self.utc_offset = timedelta(hours=self.settings.gnss_utc_offset_hours)
+        """The wall-clock offset of the terminals' times (Beijing: +8 h)."""
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str = "telematics") -> None:
         """Run a side job (a database update, an event) without holding up the session."""

@@ -61,14 +61,11 @@ COLUMNS = (
 """Columns of ``vehicle_position`` in the order of :meth:`Fix.record`."""
 
 _DIGEST = struct.Struct("<9dI")
+_pack = _DIGEST.pack
 _NAN = math.nan
 _BLIND = int(Flag.BLIND_AREA)
 _NO_TIME = int(Flag.NO_TIME)
 _UNTRUSTED = int(Flag.INVALID_FIX | Flag.JUMP)
-
-
-def _n(value: float | None) -> float:
-    return _NAN if value is None else float(value)
 
 
 class Fix:
@@ -123,16 +120,19 @@ class Fix:
             self.flags |= _NO_TIME
         alarm_word = position.extras.get(Extra.ALARM_BITS)
         marks = int(alarm_word) if isinstance(alarm_word, int) else zlib.crc32(",".join(sorted(self.alarms)).encode())
-        packed = _DIGEST.pack(
-            _n(position.lat),
-            _n(position.lon),
-            _n(position.speed_kmh),
-            _n(position.course),
-            _n(position.altitude_m),
-            _n(position.odometer_km),
-            _n(position.fuel_l),
-            _n(position.soc_pct),
-            -1.0 if position.ignition is None else float(position.ignition),
+        lat, lon, speed, course = position.lat, position.lon, position.speed_kmh, position.course
+        altitude, odometer, fuel, soc = position.altitude_m, position.odometer_km, position.fuel_l, position.soc_pct
+        ignition = position.ignition
+        packed = _pack(
+            _NAN if lat is None else lat,
+            _NAN if lon is None else lon,
+            _NAN if speed is None else speed,
+            _NAN if course is None else course,
+            _NAN if altitude is None else altitude,
+            _NAN if odometer is None else odometer,
+            _NAN if fuel is None else fuel,
+            _NAN if soc is None else soc,
+            -1.0 if ignition is None else float(ignition),
             marks & 0xFFFFFFFF,
         )
         digest = zlib.crc32(packed)
