@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gongwu.app.settings import load_settings
 from gongwu.core import audit
 from gongwu.core.budget import service as budget
 from gongwu.core.db import Database
@@ -21,6 +22,7 @@ from gongwu.core.fleet import service as fleet
 from gongwu.core.fleet.identifiers import vin_check_digit
 from gongwu.core.identity import service as identity
 from gongwu.core.identity.models import OrgUnit
+from gongwu.dispatch.bookings.demo import seed_bookings
 from gongwu.dispatch.charging.demo import seed_charging
 from gongwu.telematics import demo as telematics_demo
 
@@ -218,6 +220,8 @@ async def seed(db: Database) -> bool:
         await session.commit()
     await telematics_demo.provision_demo_terminals(db)
     await seed_charging(db)
+    settings = load_settings()
+    await seed_bookings(db, settings.dispatch, settings.core.local_timezone)
     return True
 
 

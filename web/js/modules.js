@@ -2,6 +2,8 @@
 // Later modules add one line here: {id, label (i18n key), permission, load}.
 export const MODULES = [
   { id: 'home', label: 'nav.home', permission: null, load: () => import('./views/home.js') },
+  { id: 'booking', label: 'nav.booking', permission: 'dispatch.booking.create', load: () => import('../booking/index.js') },
+  { id: 'approvals', label: 'nav.approvals', permission: 'dispatch.booking.approve', load: () => import('../approvals/index.js') },
   { id: 'console', label: 'nav.console', permission: 'telematics.live.read', load: () => import('../console/index.js') },
   { id: 'fleet', label: 'nav.fleet', permission: 'fleet.vehicle.read', load: () => import('./views/fleet.js') },
   { id: 'terminals', label: 'nav.terminals', permission: 'telematics.terminal.read', load: () => import('../console/terminals.js') },

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import gongwu.dispatch.permissions  # noqa: F401  (the permissions these steps check are registered)
 from gongwu.core import audit
 from gongwu.core.audit import Actor
 from gongwu.core.budget import service as budget
