@@ -14,8 +14,9 @@ from gongwu.core.budget import service as budget
 from gongwu.core.db import Database
 from gongwu.dispatch.bookings import flows
 from gongwu.dispatch.bookings.flows import SOURCE_TYPE, TOPIC
+from gongwu.telematics.state import shared_state
 from tests import factories as f
-from tests.dispatch.bookings.conftest import NORTH, Bureau, booking_body, tomorrow
+from tests.dispatch.bookings.conftest import MARKET, NORTH, Bureau, booking_body, tomorrow
 
 
 async def _line(db: Database, line_id: int) -> tuple[Decimal, Decimal]:
@@ -120,9 +121,21 @@ async def test_the_whole_trip_assign_start_complete(
     assert as_driver["checkin_code"] == seen["checkin_code"]  # the driver checks the rider in with it
     driver_inbox = (await api.get("/api/notifications", headers=driver)).json()
     assert driver_inbox["items"][0]["kind"] == "assigned"
+    assert seen["live"] is None  # the car has not reported yet
+
+    # the car reports from the market square: the requester sees it and when it reaches the pick-up
+    live = shared_state(platform.bus).live
+    await live.apply([{"vehicle_id": bureau.cars["sedan"], "lat": MARKET[0], "lon": MARKET[1], "ts": 1}])
+    seen = (await api.get(f"/api/bookings/{booking['id']}", headers=staff)).json()
+    assert seen["live"]["target"] == "pickup" and (seen["live"]["lat"], seen["live"]["lon"]) == MARKET
+    assert 0 < seen["live"]["eta_minutes"] < 15 and seen["live"]["eta"]
 
     async with db.session() as s:
         await flows.mark_in_progress(s, booking["id"])
+        await flows.commit(s, platform.bus)
+    riding = (await api.get(f"/api/bookings/{booking['id']}", headers=staff)).json()
+    assert riding["status_name"]["zh"] == "行程中" and riding["live"]["target"] == "dropoff"
+    async with db.session() as s:
         await flows.mark_completed(s, booking["id"], actual_km=1.8)
         await flows.commit(s, platform.bus)
     done = (await api.get(f"/api/bookings/{booking['id']}", headers=staff)).json()
