@@ -26,6 +26,7 @@ from gongwu.core.audit import Actor
 from gongwu.core.budget import service as budget
 from gongwu.core.db import utcnow
 from gongwu.core.errors import DomainError, Forbidden
+from gongwu.core.geo import haversine_m
 from gongwu.core.identity.models import User
 from gongwu.core.identity.principal import Principal
 from gongwu.dispatch.bookings import people, rules, service
@@ -71,6 +72,9 @@ __all__ = [
     "user_names",
 ]
 
+SAME_PLACE_M = 50.0
+"""Pick-up and drop-off closer than this are one place: no trip."""
+
 
 # -- people's steps ----------------------------------------------------------------------------------------
 
@@ -103,6 +107,10 @@ async def submit_booking(
     await rules.check_not_sealed(session, chain, body.category, min_seats, earliest, latest)
     await rules.check_monthly_quota(session, settings, unit.id, earliest, tz)
     pickup, dropoff = LatLon(body.pickup.lat, body.pickup.lon), LatLon(body.dropoff.lat, body.dropoff.lon)
+    if haversine_m(pickup.lat, pickup.lon, dropoff.lat, dropoff.lon) < SAME_PLACE_M:
+        raise BookingRefused(
+            "The pick-up and the drop-off are the same place (上下车地点相同).", code="dispatch.same_place"
+        )
     estimate = await estimator.estimate(pickup, dropoff, earliest)
     rules.check_fits(settings, earliest, latest, estimate)
     beyond = beyond_city(settings, pickup, dropoff)

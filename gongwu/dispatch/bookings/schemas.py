@@ -26,6 +26,7 @@ __all__ = [
 class StopIn(BaseModel):
     """A pick-up or drop-off point: WGS-84 coordinates and what to call it."""
 
+    model_config = ConfigDict(str_strip_whitespace=True)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     address: str = Field(min_length=1, max_length=200, description="Street or place name shown to the driver")
@@ -34,6 +35,7 @@ class StopIn(BaseModel):
 class BookingIn(BaseModel):
     """A request for an official car (用车申请)."""
 
+    model_config = ConfigDict(str_strip_whitespace=True)
     purpose: str = Field(min_length=2, max_length=200, description="事由: what the trip is for")
     passengers: int = Field(1, ge=1, le=99)
     passenger_names: list[str] = Field(default_factory=list, max_length=99)

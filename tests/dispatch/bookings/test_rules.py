@@ -47,7 +47,8 @@ REFUSED: list[tuple[str, dict[str, Any], int, str]] = [
     ("the unit sealed", window(IN_TWO_DAYS), 409, "dispatch.unit_sealed"),
     ("every fitting car sealed", window(IN_THREE_DAYS), 409, "dispatch.fleet_sealed"),
     ("another unit pays", {"unit_id": "OTHER"}, 403, "auth.out_of_scope"),
-    ("no purpose", {"purpose": ""}, 422, "invalid_input"),
+    ("no purpose", {"purpose": "   "}, 422, "invalid_input"),
+    ("nowhere to go", {"dropoff": {"lat": 60.16630, "lon": 24.94265, "address": "x"}}, 422, "dispatch.same_place"),
 ]
 
 
