@@ -19,11 +19,12 @@ import pytest
 from sqlalchemy import func, select
 
 from gongwu.core.db import Database
+from gongwu.core.events import RedisBus
 from gongwu.devices.sim import FleetSimulator, Jt808Terminal, ring_path
 from gongwu.telematics.models import PositionRow, TrackState
 from gongwu.telematics.state import shared_state
 from tests.browser import free_port
-from tests.conftest import REDIS_URL, connect_redis_bus
+from tests.conftest import REDIS_URL
 
 from .conftest import HOST, provision_car
 
@@ -33,13 +34,29 @@ CARS = 16
 REPORTS = 60
 
 
+def make_url_redis(url: str, db: int) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{db}" if base.startswith("redis://") and base.count("/") == 2 else url
+
+
+# the telematics topics and hashes have fixed names: a Redis database of this test run's own keeps parallel runs
+# (and the other tests on the shared test database) apart
+SCALEOUT_REDIS = make_url_redis(REDIS_URL, 1 + os.getpid() % 13)
+
+
+async def connect_redis_bus() -> RedisBus:
+    bus = RedisBus(SCALEOUT_REDIS)
+    await bus.ping()
+    return bus
+
+
 def _env(pg_url: str, tmp: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GONGWU_")}
     return (
         env
         | {
             "GONGWU_DATABASE_URL": pg_url,
-            "GONGWU_REDIS_URL": REDIS_URL,
+            "GONGWU_REDIS_URL": SCALEOUT_REDIS,
             "GONGWU_DATA_DIR": str(tmp),
             "GONGWU_GB32960_ENABLED": "0",
             "GONGWU_NMEA_ENABLED": "0",
@@ -170,3 +187,4 @@ async def test_killed_gateway_and_consumer_lose_nothing_acked(
         assert pending == [0, 0] and len(live) == CARS
     finally:
         await bus.close()
+        await _clean_redis()
