@@ -54,7 +54,7 @@ def test_a_wrong_password_is_told_and_the_demo_login_reaches_the_shell(page: Pag
     page.click("button[type=submit]")
     expect(page.locator("#who-name")).to_contain_text("赵车管")
     nav = page.locator("#nav a")
-    expect(nav).to_have_text(["概览", "用车", "调度地图", "车辆", "车载终端", "组织与用户"])
+    expect(nav).to_have_text(["概览", "用车", "调度地图", "车辆", "充电计划", "车载终端", "组织与用户"])
     expect(page.locator(".stat").first).to_have_text("40")
     page.click("#nav a[data-module=fleet]")
     expect(page.locator("#view tbody tr[data-plate]")).to_have_count(40)

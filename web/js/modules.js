@@ -6,6 +6,7 @@ export const MODULES = [
   { id: 'approvals', label: 'nav.approvals', permission: 'dispatch.booking.approve', load: () => import('../approvals/index.js') },
   { id: 'console', label: 'nav.console', permission: 'telematics.live.read', load: () => import('../console/index.js') },
   { id: 'fleet', label: 'nav.fleet', permission: 'fleet.vehicle.read', load: () => import('./views/fleet.js') },
+  { id: 'charging', label: 'nav.charging', permission: 'charging.plan.read', load: () => import('../charging/index.js') },
   { id: 'terminals', label: 'nav.terminals', permission: 'telematics.terminal.read', load: () => import('../console/terminals.js') },
   { id: 'budget', label: 'nav.budget', permission: 'budget.report.read', load: () => import('./views/budget.js') },
   { id: 'org', label: 'nav.org', permission: 'identity.user.read', load: () => import('./views/org.js') },

@@ -287,7 +287,9 @@ class ChargingProblem:
     ``plug_move_cost`` (yuan) prices one plug-in (someone moves a car to a connector), so plans with few
     moves win; ``stability_cost`` (yuan per slot changed) and ``min_gain`` (yuan) keep the previous plan
     unless a new one gains enough; ``shortfall_cost`` (yuan per kWh a trip lacks) ranks a trip served above
-    any saving. Trips not booked yet will need charge too: each kWh in a battery at the end of the horizon, up
+    any saving. ``peak_cost`` (yuan per kW of a site's highest slot in the plan) spreads charging over the cheap
+    hours instead of bunching it (what a two-part tariff's demand charge and the transformer both like). Trips
+    not booked yet will need charge too: each kWh in a battery at the end of the horizon, up
     to ``target_soc``, is worth ``stored_value`` yuan (None: halfway between the two cheapest prices of the
     car's site, per kWh in the battery), so cars fill up when power is cheap but not at peak prices.
     """
@@ -303,6 +305,7 @@ class ChargingProblem:
     stability_cost: float = 0.05
     min_gain: float = 1.0
     shortfall_cost: float = 1000.0
+    peak_cost: float = 0.5
     target_soc: float = 0.8
     stored_value: float | None = None
 

@@ -43,11 +43,14 @@ __all__ = ["plan"]
 
 Key = tuple[int, int, int]
 """(car index, group index, slot)."""
-TIE = 1e-5
-"""Yuan per kWh and slot: among equal prices, charge earlier (the car is ready sooner should plans change)."""
+EARLY = 0.002
+"""Yuan per kWh and hour of delay: among equal prices, charge earlier (a car charged tonight is ready for the
+trip nobody has booked yet, and a plan does not push tonight's charging into tomorrow night)."""
 TIE_CAR = 1e-8
 """Yuan per kWh and car index: two cars sharing a slot's power split it one way only (a unique optimum)."""
-SHORT_TOLERANCE = 0.01
+MARGIN_KWH = 0.05
+"""Planned on top of each trip's need, so rounding in carrying out the plan never leaves it a hair short."""
+SHORT_TOLERANCE = MARGIN_KWH
 """kWh a trip may lack and still count as served (the LP's round-off)."""
 SHORT_TRIP_KWH = 10.0
 """When comparing roundings, each trip left short also counts as this many kWh short: fewer trips fail."""
@@ -101,6 +104,7 @@ class _Values:
     e: dict[Key, float]
     short: dict[tuple[int, int], float]
     stored: dict[int, float]
+    peaks: dict[str, float]
     objective: float
 
 
@@ -146,12 +150,21 @@ class _Model:
                 row = self.solver.Constraint(0, len(self.groups[gi].connectors))
                 for x in xs:
                     row.SetCoefficient(x, 1)
+        self.peaks: dict[str, pywraplp.Variable] = {}
         for (sid, t), terms in per_site.items():
             limit = self.problem.site(sid).cap_kw * self.grid.hours(t) * (1 - CAP_MARGIN)
             if sum(c * hi for c, hi, _ in terms) > limit:
                 row = self.solver.Constraint(0, limit)
                 for c, _, e in terms:
                     row.SetCoefficient(e, c)
+            if self.problem.peak_cost > 0:  # peak ≥ the site's grid power in this slot
+                if sid not in self.peaks:
+                    self.peaks[sid] = self.solver.NumVar(0, self.problem.site(sid).cap_kw, "")
+                    self.objective.SetCoefficient(self.peaks[sid], self.problem.peak_cost)
+                row = self.solver.Constraint(-self.solver.infinity(), 0)
+                row.SetCoefficient(self.peaks[sid], -1)
+                for c, _, e in terms:
+                    row.SetCoefficient(e, c / self.grid.hours(t))
 
     def _car(
         self,
@@ -185,7 +198,8 @@ class _Model:
                     self.x[key], self.e[key], self.starts[key], self.stay_of[key] = x, e, start, si
                     if was:
                         self.initial[key] = 1
-                    self.price[key] = self.prices[(g.index, t)] / g.efficiency + TIE * t + TIE_CAR * vi
+                    delay = (grid.time(t) - grid.start).total_seconds() / 3600
+                    self.price[key] = self.prices[(g.index, t)] / g.efficiency + EARLY * delay + TIE_CAR * vi
                     self.objective.SetCoefficient(e, self.price[key])
                     self.objective.SetCoefficient(start, move)
                     if held is not None:
@@ -205,13 +219,13 @@ class _Model:
         used, shorts = 0.0, []
         for k, (trip, dep) in enumerate(zip(line.trips, line.departures, strict=True)):
             before = [e for t, es in charged.items() if t < dep for e in es]
-            need = trip.energy_kwh + floor
-            short = s.NumVar(0, max(0.0, need), "")
+            need = trip.energy_kwh + floor + MARGIN_KWH
+            short = s.NumVar(0, s.infinity(), "")
             self.short[(vi, k)] = short
             self.objective.SetCoefficient(short, p.shortfall_cost)
             shorts.append(short)
-            row = s.Constraint(need - soc0 + used, s.infinity())  # charged + shorts ≥ need − soc0 + used
-            for var in [*before, *shorts]:
+            row = s.Constraint(need - soc0 + used, s.infinity())  # charged + short ≥ need − soc0 + used
+            for var in [*before, short]:
                 row.SetCoefficient(var, 1)
             if before:
                 row = s.Constraint(-s.infinity(), max(top - soc0 + used, 0.0))
@@ -227,7 +241,7 @@ class _Model:
         value = p.value_of_stored(ev)
         target = ev.battery_kwh * min(ev.max_soc, p.target_soc)
         if value > 0 and target > 0:
-            z = s.NumVar(0, target, "")
+            z = s.NumVar(-s.infinity(), target, "")  # = min(target, the charge left), maximised
             row = s.Constraint(-s.infinity(), soc0 - used)  # z − Σ e − Σ short ≤ soc0 − used
             row.SetCoefficient(z, 1)
             for var in [*everything, *shorts]:
@@ -265,6 +279,7 @@ class _Model:
             e={k: max(0.0, v.solution_value()) for k, v in self.e.items()},
             short={k: v.solution_value() for k, v in self.short.items()},
             stored={k: v.solution_value() for k, v in self.stored.items()},
+            peaks={k: v.solution_value() for k, v in self.peaks.items()},
             objective=self.objective.Value(),
         )
 
@@ -280,7 +295,8 @@ class _Model:
         stored = sum(self.reward[vi] * z for vi, z in v.stored.items())
         short = sum(v.short.values())
         trips = sum(1 for value in v.short.values() if value > SHORT_TOLERANCE)
-        return energy - stored + moves * p.plug_move_cost + (short + SHORT_TRIP_KWH * trips) * p.shortfall_cost
+        peaks = sum(v.peaks.values()) * p.peak_cost
+        return energy - stored + peaks + moves * p.plug_move_cost + (short + SHORT_TRIP_KWH * trips) * p.shortfall_cost
 
 
 def _round(
@@ -364,10 +380,14 @@ def _round(
                 _bump(model, held, now_holding, free, budget, boost, leaves, vi, gis, t)
             for gi in options:
                 g = model.groups[gi]
-                if free[gi] <= 0 or budget[g.site.id] <= 1e-6:
+                if free[gi] <= 0 or (budget[g.site.id] <= 1e-6 and not urgent):  # the fixed LP keeps the cap
                     continue
                 needs = want[(vi, si)] / g.efficiency / grid.hours(t)
-                kw = min(ev.max_kw(g.connectors[0]), budget[g.site.id], max(needs, 0.0) or ev.max_kw(g.connectors[0]))
+                kw = min(
+                    ev.max_kw(g.connectors[0]),
+                    max(budget[g.site.id], 0.0),
+                    max(needs, 0.0) or ev.max_kw(g.connectors[0]),
+                )
                 free[gi] -= 1
                 budget[g.site.id] -= kw
                 want[(vi, si)] -= kw * g.efficiency * grid.hours(t)
