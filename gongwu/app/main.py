@@ -25,8 +25,11 @@ from gongwu.dispatch.bookings.router import router as bookings_router
 from gongwu.dispatch.charging import permissions as _charging_permissions  # noqa: F401  (registers them)
 from gongwu.dispatch.charging.router import router as charging_router
 from gongwu.dispatch.charging.runtime import background_tasks as charging_tasks
+from gongwu.dispatch.driving.router import router as driver_router
 from gongwu.dispatch.notify import webhook as dispatch_outbox
 from gongwu.dispatch.notify.router import router as notifications_router
+from gongwu.dispatch.pooling import runtime as pooling_runtime
+from gongwu.dispatch.pooling.router import router as pooling_router
 from gongwu.telematics import permissions as _telematics_permissions  # noqa: F401  (registers them)
 from gongwu.telematics import service as telematics_service
 from gongwu.telematics.router import router as telematics_router
@@ -46,6 +49,8 @@ ROUTERS = [
     approvals_router,
     notifications_router,
     charging_router,
+    pooling_router,
+    driver_router,
     health.router,
 ]
 
@@ -63,6 +68,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         built.background.extend(_telematics(built.settings, demo))
         built.background.extend(dispatch_outbox.background_tasks(built.settings.dispatch))
         built.background.extend(charging_tasks(built.settings.charging, demo=demo))
+        built.background.extend(
+            pooling_runtime.background_tasks(built.settings.pooling, routing=lambda: app.state.routing)
+        )
         await built.start()
         try:
             yield

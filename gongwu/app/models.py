@@ -16,7 +16,9 @@ from gongwu.dispatch.charging.models import (
     Tariff,
     TariffBand,
 )
+from gongwu.dispatch.driving.models import DriverExpense, DriverTask
 from gongwu.dispatch.notify.models import Notification, OutboxEvent
+from gongwu.dispatch.pooling.models import DispatchPlan, Override, PlanRoute, PlanStop, PlanUnserved
 from gongwu.telematics.models import (
     Alarm,
     CalendarDay,
@@ -50,7 +52,10 @@ __all__ = [
     "ChargingSession",
     "ChargingSite",
     "DailySummary",
+    "DispatchPlan",
     "Driver",
+    "DriverExpense",
+    "DriverTask",
     "FiscalYear",
     "FrequentPlace",
     "Geofence",
@@ -58,6 +63,10 @@ __all__ = [
     "Notification",
     "OrgUnit",
     "OutboxEvent",
+    "Override",
+    "PlanRoute",
+    "PlanStop",
+    "PlanUnserved",
     "PositionRow",
     "SocReport",
     "Tariff",

@@ -8,6 +8,8 @@ from pydantic_settings import BaseSettings
 
 from gongwu.core.settings import CoreSettings
 from gongwu.dispatch.charging.settings import ChargingSettings
+from gongwu.dispatch.driving.settings import DrivingSettings
+from gongwu.dispatch.pooling.settings import PoolingSettings
 from gongwu.dispatch.settings import DispatchSettings
 from gongwu.routing.settings import RoutingSettings
 from gongwu.telematics.settings import TelematicsSettings
@@ -22,6 +24,8 @@ class Settings:
     routing: RoutingSettings = field(default_factory=RoutingSettings)
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
     charging: ChargingSettings = field(default_factory=ChargingSettings)
+    pooling: PoolingSettings = field(default_factory=PoolingSettings)
+    driving: DrivingSettings = field(default_factory=DrivingSettings)
 
 
 SETTINGS_CLASSES: list[type[BaseSettings]] = [
@@ -30,6 +34,8 @@ SETTINGS_CLASSES: list[type[BaseSettings]] = [
     RoutingSettings,
     ChargingSettings,
     DispatchSettings,
+    PoolingSettings,
+    DrivingSettings,
 ]
 """Every package's settings class; `gongwu settings` and docs/settings.md list their fields."""
 
@@ -54,4 +60,6 @@ def load_settings(**core_overrides: object) -> Settings:
         routing=RoutingSettings(),
         charging=ChargingSettings(),
         dispatch=DispatchSettings(),
+        pooling=PoolingSettings(),
+        driving=DrivingSettings(),
     )
