@@ -28,7 +28,7 @@ from gongwu.core.fleet import service as fleet
 from gongwu.core.geo import haversine_m
 from gongwu.dispatch.charging import flows, service
 from gongwu.dispatch.charging.settings import ChargingSettings
-from gongwu.dispatch.charging.sources import set_trip_source
+from gongwu.dispatch.charging.sources import NoTrips, set_trip_source, trip_source
 
 __all__ = ["ChargingDetector", "DetectedSession", "background_tasks"]
 
@@ -40,8 +40,9 @@ Task = Callable[[Any, asyncio.Event], Awaitable[None]]
 
 
 def background_tasks(settings: ChargingSettings, *, demo: bool = False) -> list[Task]:
-    """What the composition root starts: the re-planner (if enabled) and the session recorder."""
-    if demo:
+    """What the composition root starts: the re-planner (if enabled) and the session recorder. In the demo, the
+    demo bookings stand in for dispatch's trips unless dispatch has registered its own."""
+    if demo and isinstance(trip_source(), NoTrips):
         from gongwu.dispatch.charging.demo import DemoTrips
 
         set_trip_source(DemoTrips())
