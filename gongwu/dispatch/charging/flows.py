@@ -105,6 +105,8 @@ async def build_problem(
             if t.departure <= now:
                 continue
             energy = _energy(t, per_km, settings.trip_reserve)
+            if car.energy_type == "phev":  # fuel behind the battery: charge is welcome (live SOC), never required
+                energy = 0.0
             returns = str(t.returns_to_site_id) if t.returns_to_site_id is not None else None
             demands.append(
                 TripDemand(t.trip_id, str(car.id), t.departure, t.return_time, energy, None, returns, t.label)
