@@ -20,11 +20,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gongwu.core.db import Database
 from gongwu.core.events import EventBus
 from gongwu.devices import Position
-from gongwu.telematics import topics
+from gongwu.telematics import commands, topics
 from gongwu.telematics.models import PositionRow
 from gongwu.telematics.pipeline import Fix, Pipeline, Track
 from gongwu.telematics.settings import TelematicsSettings
@@ -69,6 +70,15 @@ class GatewayContext:
         self.background.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background job %s failed", task.get_name(), exc_info=task.exception())
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What a log-in found: who the terminal is, where its car was last, the commands waiting for it."""
+
+    binding: Binding
+    last: Fix | None
+    queued: list[dict[str, Any]]
 
 
 class BaseSession(asyncio.Protocol):
@@ -212,13 +222,26 @@ class BaseSession(asyncio.Protocol):
         assert self.track is not None
         self.ctx.pipeline.submit(self.track, positions, self.now(), done)
 
-    async def hold(self, binding: Binding) -> None:
-        """The connection is now this terminal's: load its track, tell the directory and the bus."""
+    async def arrive(self, session: AsyncSession, binding: Binding) -> Arrival:
+        """In the log-in transaction: the car's last stored point (its track continues from there) and the
+        commands queued for the terminal while it was away. ``hold`` it once the transaction is over."""
+        last = await last_fix(session, binding)
+        queued = await commands.queued_for(session, binding.terminal_id)
+        envelopes = [{"command_id": c.id, "terminal_id": c.terminal_id, "kind": c.kind, "args": c.args} for c in queued]
+        return Arrival(binding, last, envelopes)
+
+    async def send_queued(self, envelopes: list[dict[str, Any]]) -> None:
+        for envelope in envelopes:
+            await self.send_command(envelope)
+
+    async def hold(self, arrival: Arrival) -> None:
+        """The connection is now this terminal's: its track, the directory and the bus are told."""
+        binding, last = arrival.binding, arrival.last
         previous = self.ctx.held.get(binding.terminal_id)
         if previous is not None and previous is not self:
             previous.close("the terminal connected again")
         self.binding = binding
-        self.track = Track(binding.terminal_id, binding.vehicle_id, await last_fix(self.ctx.db, binding))
+        self.track = Track(binding.terminal_id, binding.vehicle_id, last)
         self.ctx.held[binding.terminal_id] = self
         async with self.ctx.bus_slots:
             await self.ctx.state.directory.bind(binding.terminal_id, self.ctx.gateway_id)
@@ -262,15 +285,14 @@ class BaseSession(asyncio.Protocol):
         return None
 
 
-async def last_fix(db: Database, binding: Binding) -> Fix | None:
+async def last_fix(session: AsyncSession, binding: Binding) -> Fix | None:
     """The car's last stored position with coordinates, to continue its track from."""
-    async with db.session() as session:
-        row = await session.scalar(
-            select(PositionRow)
-            .where(PositionRow.vehicle_id == binding.vehicle_id, PositionRow.lat.is_not(None))
-            .order_by(PositionRow.device_time.desc())
-            .limit(1)
-        )
+    row = await session.scalar(
+        select(PositionRow)
+        .where(PositionRow.vehicle_id == binding.vehicle_id, PositionRow.lat.is_not(None))
+        .order_by(PositionRow.device_time.desc())
+        .limit(1)
+    )
     if row is None:
         return None
     position = Position(

@@ -87,19 +87,22 @@ class Gb32960Session(BaseSession):
 
     async def _login(self, msg: g.Gb32960Message) -> None:
         settings = self.ctx.settings
+        arrival = None
         async with self.ctx.db.session() as session:
             binding = await terminals.log_in(
                 session, "gb32960", msg.vin, auto=settings.auto_provision, auto_unit=settings.auto_provision_unit
             )
+            if binding is not None:
+                self.vin = msg.vin
+                arrival = await self.arrive(session, binding)
             await session.commit()
-        if binding is None:
+        if arrival is None:
             self._send(self.respond(msg, VIN_UNKNOWN))
             self.refused()
             return
-        self.vin = msg.vin
-        await self.hold(binding)
+        await self.hold(arrival)
         self._send(self.respond(msg, g.OK))
-        await self._send_queued()
+        await self.send_queued(arrival.queued)
 
     async def _logout(self, msg: g.Gb32960Message) -> None:
         binding = self.binding
@@ -109,14 +112,6 @@ class Gb32960Session(BaseSession):
             self._unhold(binding)
         self.binding = None
         self.track = None
-
-    async def _send_queued(self) -> None:
-        assert self.binding is not None
-        async with self.ctx.db.session() as session:
-            queued = await commands.queued_for(session, self.binding.terminal_id)
-            envelopes = [{"command_id": c.id, "kind": c.kind, "args": c.args} for c in queued]
-        for envelope in envelopes:
-            await self.send_command(envelope)
 
     async def send_command(self, command: dict[str, Any]) -> None:
         command_id = int(command["command_id"])

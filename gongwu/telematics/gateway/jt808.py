@@ -208,18 +208,21 @@ class Jt808Session(BaseSession):
             return terminal.id if terminal is not None else None
 
     async def _authenticate(self, msg: j.Jt808Message, body: j.TerminalAuth) -> None:
-        async with self.ctx.db.session() as session:
+        arrival = None
+        async with self.ctx.db.session() as session:  # one transaction for the whole log-in (a reconnect storm)
             binding = await terminals.authenticate_jt808(
                 session, msg.terminal_id, body.auth_code, imei=body.imei, software_version=body.software_version
             )
+            if binding is not None:
+                arrival = await self.arrive(session, binding)
             await session.commit()
-        if binding is None:
+        if arrival is None:
             self.answer(msg, FAILED)
             self.refused()
             return
-        await self.hold(binding)
+        await self.hold(arrival)
         self.answer(msg)
-        await self._send_queued()
+        await self.send_queued(arrival.queued)
 
     async def _logout(self, msg: j.Jt808Message) -> None:
         binding = self.binding
@@ -236,17 +239,6 @@ class Jt808Session(BaseSession):
         self.track = None
 
     # -- commands
-
-    async def _send_queued(self) -> None:
-        binding = self.binding
-        assert binding is not None
-        async with self.ctx.db.session() as session:
-            queued = await commands.queued_for(session, binding.terminal_id)
-            envelopes = [
-                {"command_id": c.id, "terminal_id": c.terminal_id, "kind": c.kind, "args": c.args} for c in queued
-            ]
-        for envelope in envelopes:
-            await self.send_command(envelope)
 
     async def send_command(self, command: dict[str, Any]) -> None:
         command_id = int(command["command_id"])

@@ -61,16 +61,19 @@ class NmeaSession(BaseSession):
 
     async def _hello(self, identifier: str) -> None:
         settings = self.ctx.settings
+        arrival = None
         async with self.ctx.db.session() as session:
             binding = await terminals.log_in(
                 session, "nmea", identifier, auto=settings.auto_provision, auto_unit=settings.auto_provision_unit
             )
+            if binding is not None:
+                self._sentences = n.NmeaSession(binding.identifier)
+                arrival = await self.arrive(session, binding)
             await session.commit()
-        if binding is None:
+        if arrival is None:
             self.close(f"unknown NMEA terminal {identifier!r}")
             return
-        self._sentences = n.NmeaSession(binding.identifier)
-        await self.hold(binding)
+        await self.hold(arrival)
 
     async def send_command(self, command: dict[str, Any]) -> None:
         if not await commands.claim(self.ctx.db, int(command["command_id"]), self.ctx.gateway_id):
