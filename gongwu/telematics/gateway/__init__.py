@@ -130,9 +130,9 @@ class GatewayService:
         await self.store.close()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Start, serve until ``stop`` is set, stop."""
-        await self.start()
+        """Start, serve until ``stop`` is set, stop (also when starting failed half-way: a port in use)."""
         try:
+            await self.start()
             await stop.wait()
         finally:
             await self.stop()
