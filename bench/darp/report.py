@@ -32,7 +32,8 @@ def _summary(runs: dict[str, Any], prefix: str, names: list[str]) -> dict[str, A
     rows = [runs[f"{prefix}|{n}"] for n in names if f"{prefix}|{n}" in runs]
     if not rows:
         return None
-    gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
+    ok = [r for r in rows if r["feasible"]] or rows  # gaps of feasible plans only (VROOM raw: none is)
+    gaps = [r["gap_pct"] for r in ok if r["gap_pct"] is not None]
     return {
         "n": len(rows),
         "mean": sum(gaps) / len(gaps) if gaps else float("nan"),
@@ -153,6 +154,12 @@ def chart(runs: dict[str, Any], names: list[str]) -> str:
             if r is None or r["gap_pct"] is None:
                 continue
             g = r["gap_pct"]
+            if not r["feasible"]:  # a dropped rider or a broken rule: no bar, a cross
+                parts.append(
+                    f'<text x="{x0 + (j + 1) * bar:.1f}" y="{y(0) - 2:.1f}" fill="{colour}" text-anchor="middle" '
+                    f'font-size="12">✗<title>{n} {prefix}: infeasible</title></text>'
+                )
+                continue
             yy = y(g)
             parts.append(
                 f'<rect x="{x0 + (j + 0.5) * bar:.1f}" y="{yy:.1f}" width="{bar:.1f}" height="{y(0) - yy:.1f}" '
@@ -164,6 +171,8 @@ def chart(runs: dict[str, Any], names: list[str]) -> str:
     for j, (_, colour, label) in enumerate(series):
         parts.append(f'<rect x="{w - 260}" y="{30 + 14 * j}" width="10" height="10" fill="{colour}"/>')
         parts.append(f'<text x="{w - 245}" y="{39 + 14 * j}">{label}</text>')
-    parts.append(f'<text x="{left}" y="{h - 4}" font-size="9">bars above {top:.0f} % are cut; dashed line: 2 %</text>')
+    parts.append(
+        f'<text x="{left}" y="{h - 4}" font-size="9">bars above {top:.0f} % are cut; dashed line: 2 %; ✗: plan rejected by the checker (a rider dropped)</text>'
+    )
     parts.append("</svg>")
     return "\n".join(parts)

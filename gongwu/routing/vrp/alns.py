@@ -336,6 +336,16 @@ def to_solution(arr: Arrays, S: State, stats: SolveStats) -> Solution:
         # leave as late as the first service allows (no waiting at the first stop; B[0] only bounds it)
         a0, a1 = int(row[0]), int(row[1])
         departure = max(float(B[0]), float(B[1] - serv[a0] - tt[loc[a0], loc[a1]]))
+        if visits and not (a1 % 2 == 0 and a1 < 2 * R and D[7][a1 >> 1]):
+            first = visits[0]
+            visits[0] = Visit(
+                first.request_id,
+                first.kind,
+                first.place,
+                departure + float(tt[loc[a0], loc[a1]]),
+                first.start,
+                first.load_after,
+            )
         routes.append(Route(veh.id, tuple(visits), departure, float(B[m - 1]), dist))
     unserved = tuple(Unserved(problem.requests[r].id, unserved_reason(arr, r)) for r in range(R) if S[2][r] < 0)
     penalty = 0.0

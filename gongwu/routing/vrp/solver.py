@@ -6,7 +6,9 @@ best to shared memory about twice a second, and at two sync points (half and fou
 worker that is behind adopts the best. The plan returned is always re-checked by the independent
 :func:`gongwu.routing.vrp.check`; if it fails, the best plan that passes is returned instead.
 
-Call it from a worker (a process pool or a thread), never on the event loop: it blocks for the time limit.
+Call it in a worker process (e.g. a ``ProcessPoolExecutor`` of the dispatch service), never on the event
+loop: it blocks for the time limit, and it forks its helper workers, which is only safe from a process
+that runs no other threads (``workers=1`` runs everything in the calling process).
 """
 
 from __future__ import annotations
