@@ -171,8 +171,7 @@ def chart(runs: dict[str, Any], names: list[str]) -> str:
     for j, (_, colour, label) in enumerate(series):
         parts.append(f'<rect x="{w - 260}" y="{30 + 14 * j}" width="10" height="10" fill="{colour}"/>')
         parts.append(f'<text x="{w - 245}" y="{39 + 14 * j}">{label}</text>')
-    parts.append(
-        f'<text x="{left}" y="{h - 4}" font-size="9">bars above {top:.0f} % are cut; dashed line: 2 %; ✗: plan rejected by the checker (a rider dropped)</text>'
-    )
+    note = f"bars above {top:.0f} % are cut; dashed line: 2 %; ✗: plan rejected by the checker (a rider dropped)"
+    parts.append(f'<text x="{left}" y="{h - 4}" font-size="9">{note}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
