@@ -12,7 +12,8 @@ travel matrix, :mod:`.flows` runs the solver. What is decided here:
   when late). An override pins a booking to a car (``locked_vehicle``) or keeps it out (``hold``).
 * **Which cars are driven.** Each planned car needs a driver: cars keep the driver of their started legs, pins
   and current assignments; the remaining drivers are paired, in time order of the open bookings, with the car
-  that reaches each booking first among those it may take (a greedy pass over the matrix).
+  that reaches each booking first among those it may take (a greedy pass over the matrix), and drivers still
+  free then take the cars that could serve the most bookings (more choice for the search).
 * **Stability.** The current assignments are the ``previous`` solution; moving a booking to another car costs
   ``stability_m`` metres. Readiness of electric cars is a fixed cost on leaving their start.
 """
@@ -360,6 +361,17 @@ def _pair(
         if paired:
             best = min(paired, key=lambda v: reach(v))
             state[best] = (d, reach(best) + 2 * inp.rules.service_s + float(dur[p, d]))
+    # drivers still free take the cars that could serve most bookings, nearest first: more choice for the search
+    useful: dict[int, list[float]] = {}
+    for k, job in jobs:
+        for v in allowed[job.booking_id]:
+            if v not in pairs:
+                useful.setdefault(v, []).append(float(dur[car_index[v], n_cars + 2 * k]))
+    ranked = sorted(useful, key=lambda v: (-len(useful[v]), min(useful[v]), -(by_id[v].readiness or 1.0), v))
+    for vid in ranked:
+        if not free:
+            break
+        take(vid, free.pop(0))
     return pairs
 
 
