@@ -312,8 +312,9 @@ def _round(
     spreads a connector thinly over many cars. Going forward in time, each slot's connectors go to cars that
     the relaxation charges in that slot and that still lack energy in their stay: first cars keeping the
     connector they hold (no plug move), then boosted cars (a trip was left short), then those with the nearest
-    departure, then the hungriest; the strongest free connector goes first; a site's power budget is spent
-    as connectors are handed out. The exact amounts come from re-solving with the connectors fixed.
+    departure, then the hungriest; the strongest free connector goes first; a site's power budget (the
+    relaxation's power in that slot, a little more) is spent as connectors are handed out. The exact amounts
+    come from re-solving with the connectors fixed.
 
     ``pinned`` slots (the previous plan's) are handed out first, as they were; where the previous plan had a
     say, only cars left short get more. ``boost`` maps (car, stay) to the energy a trip after that stay was left
@@ -338,11 +339,15 @@ def _round(
         for vi, line in enumerate(model.lines)
         for si, stay in enumerate(line.stays)
     }
+    fluid_kw: dict[tuple[str, int], float] = defaultdict(float)  # the relaxation's (flattened) site power
+    for key, energy in fluid.e.items():
+        group = model.groups[key[1]]
+        fluid_kw[(group.site.id, key[2])] += energy / group.efficiency / grid.hours(key[2])
     held: set[Key] = set()
     holding: dict[int, int] = {}  # car → group held in the previous slot
     for t in range(grid.count):
         free = {g.index: len(g.connectors) for g in model.groups}
-        budget = {s.id: s.cap_kw for s in p.sites}
+        budget = {s.id: min(s.cap_kw, FOLLOW * fluid_kw.get((s.id, t), 0.0) + 1.0) for s in p.sites}
         candidates = []
         now_holding: dict[int, int] = {}
         for vi, gis in by_slot.get(t, {}).items():
@@ -427,6 +432,9 @@ def _bump(
 
 
 REPAIR_ROUNDS = 6
+FOLLOW = 1.15
+"""Connectors are handed out in a slot until the site's power reaches this much of the relaxation's (which the
+peak price has spread over the cheap hours); cars left short then ignore it."""
 
 
 def plan(problem: ChargingProblem, time_limit_s: float = 10.0, previous: ChargingPlan | None = None) -> ChargingPlan:
