@@ -61,13 +61,13 @@ def test_a_requester_books_on_the_phone_and_the_leader_approves(browser: Browser
     requester.fill("input[name=purpose]", "赴滨海会展中心参加招商推介会")
     requester.fill("input[name=passengers]", "2")
     requester.fill("input[name=passenger_names]", "黄科员，林科员")
-    requester.select_option("select[name=pickup_place]", label="市发展和改革委员会")
-    expect(requester.locator("#pickup-address")).to_have_text("市发展和改革委员会")
-    # the drop-off is tapped on the map; the page names the street it lands on
+    # the drop-off is tapped on the map (showing the whole city); the page names the street it lands on
     requester.click("[data-pick=dropoff]")
     expect(requester.locator("#estimate")).to_contain_text("请在地图上点击下车地点")
     requester.locator("#booking-map canvas").click()
     expect(requester.locator("#dropoff-address")).not_to_have_text("—")
+    requester.select_option("select[name=pickup_place]", label="市发展和改革委员会")
+    expect(requester.locator("#pickup-address")).to_have_text("市发展和改革委员会")
     expect(requester.locator("#estimate")).to_contain_text(re.compile(r"约 [\d.]+ 公里，\d+ 分钟，预估费用 ¥"))
     # the form fits the phone: nothing wider than the screen
     assert requester.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
