@@ -22,7 +22,7 @@ BIG = 1e18
 
 # data tuple D:
 # 0 loc, 1 early, 2 late, 3 serv, 4 dem, 5 ride, 6 npool, 7 virt, 8 allowed, 9 cap, 10 maxdist, 11 maxdur,
-# 12 nfix, 13 prevveh, 14 tt, 15 dd, 16 nbr, 17 removable
+# 12 (unused), 13 prevveh, 14 tt, 15 dd, 16 nbr, 17 removable
 # state tuple S: 0 rt, 1 rl, 2 where, 3 rcost, 4 EA, 5 LT, 6 LD
 
 
