@@ -24,6 +24,7 @@ from gongwu.core.identity import service as identity
 from gongwu.core.identity.models import OrgUnit
 from gongwu.dispatch.bookings.demo import seed_bookings
 from gongwu.dispatch.charging.demo import seed_charging
+from gongwu.dispatch.pooling.demo import seed_dispatch
 from gongwu.telematics import demo as telematics_demo
 
 __all__ = ["DEMO_PASSWORD", "LOGINS", "LOGINS_TEXT", "drive_demo_fleet", "seed"]
@@ -222,7 +223,16 @@ async def seed(db: Database) -> bool:
     await seed_charging(db)
     settings = load_settings()
     await seed_bookings(db, settings.dispatch, settings.core.local_timezone)
+    await seed_dispatch(db, settings.dispatch, settings.core.local_timezone, routing=_demo_routing(settings))
     return True
+
+
+def _demo_routing(settings: Any) -> Any:
+    """The imported map's routing service when there is one (the demo plan is drawn on its roads)."""
+    from gongwu.app.routing_api import create_routing_service
+
+    routing = create_routing_service(settings.core.data_dir, settings.core.local_timezone, settings.routing)
+    return routing if routing.network is not None else None
 
 
 async def drive_demo_fleet(platform: Any, stop: asyncio.Event) -> None:

@@ -67,6 +67,7 @@ class LiveConsole {
     addLayers(map);
     this.layer = new CarsLayer(map, () => this.features());
     this.layer.schedule();
+    import('../dispatch/layer.js').then(m => m.attach(this)).catch(() => {});  // the plan in force (dispatch)
     map.on('click', 'cars', (e) => this.select(e.features[0].properties.vehicle_id, false));
     map.on('mouseenter', 'cars', () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', 'cars', () => { map.getCanvas().style.cursor = ''; });

@@ -451,7 +451,7 @@ def draft(built: Built, solution: Solution, jobs: Sequence[Job]) -> PlanDraft:
     t0 = built.t0
 
     def at(seconds: float) -> datetime:
-        return t0 + timedelta(seconds=float(seconds))
+        return t0 + timedelta(seconds=round(float(seconds)))
 
     routes: list[RouteDraft] = []
     stops: list[StopDraft] = []
