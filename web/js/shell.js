@@ -32,12 +32,22 @@ function renderNav(current) {
     h('a', { href: `#/${m.id}`, class: m.id === current ? 'active' : undefined, dataset: { module: m.id } }, t(m.label))));
 }
 
-async function route() {
+let routing = Promise.resolve();
+
+/** Navigations run one after another, so a slow view can never finish over the one the user went to next. */
+function route() {
+  routing = routing.then(renderRoute, renderRoute);
+  return routing;
+}
+
+async function renderRoute() {
   if (!ctx.me) return;
   const wanted = location.hash.replace(/^#\/?/, '').split('/')[0] || 'home';
   const module = visibleModules().find(m => m.id === wanted) ?? visibleModules()[0];
   renderNav(module.id);
   const view = $('#view');
+  delete view.dataset.module;
+  delete view.dataset.ready;
   view.replaceChildren(h('p', { class: 'muted' }, t('common.loading')));
   try {
     const { render } = await module.load();
