@@ -24,7 +24,7 @@ from gongwu.dispatch.bookings.demo import PLACES
 from gongwu.dispatch.bookings.estimates import StraightLineEstimator
 from gongwu.dispatch.bookings.schemas import BookingIn, StopIn
 from gongwu.dispatch.charging.settings import ChargingSettings
-from gongwu.dispatch.pooling import flows
+from gongwu.dispatch.pooling import flows, worker
 from gongwu.dispatch.pooling.inputs import Sources
 from gongwu.dispatch.pooling.models import DispatchPlan
 from gongwu.dispatch.pooling.settings import PoolingSettings
@@ -92,6 +92,8 @@ async def seed_dispatch(
             await session.rollback()
             log.warning("demo plan left out: %s", exc)
             return False
+        finally:
+            worker.shutdown()  # the seeding command plans once
     return True
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gongwu.core import audit
 from gongwu.core.audit import Actor
 from gongwu.core.db import utcnow
+from gongwu.core.errors import DomainError
 from gongwu.core.fleet import service as fleet
 from gongwu.core.identity.principal import Principal
 from gongwu.dispatch.bookings import flows as bookings
@@ -63,8 +64,10 @@ def _matrix(routing: RoutingService | None, points: list[LatLon], now: datetime)
     if routing is not None:
         try:
             return routing.matrix(points, points, now)
-        except Exception:  # no map imported, engine down: plan on straight-line estimates rather than not at all
-            log.warning("pooling: routing matrix failed; using straight-line estimates", exc_info=True)
+        except DomainError as exc:  # no map imported: plan on straight-line estimates rather than not at all
+            log.warning("pooling: %s; planning on straight-line estimates", exc)
+        except Exception:  # an engine down
+            log.warning("pooling: routing matrix failed; planning on straight-line estimates", exc_info=True)
     return StraightLineTravelTimes().matrix(points, points, now)
 
 

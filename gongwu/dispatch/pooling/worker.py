@@ -3,14 +3,21 @@
 The search kernels hold the GIL and ``solve`` forks helper processes, which is only safe from a process that
 runs no other threads; so each server process keeps one *spawned* worker process (a fresh interpreter, no
 threads) and sends it the problem. The worker loads the compiled kernels once (``warm_up``), then solves one
-problem after another; a worker that dies is replaced on the next call.
+problem after another; a worker that dies is replaced on the next call. The worker dies with its parent (Linux:
+``PR_SET_PDEATHSIG``; it holds both ends of its own queue pipes, so it would never see the parent go), and the
+parent stops it at exit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import ctypes
 import multiprocessing as mp
+import os
+import signal
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,7 +32,15 @@ _pool: list[ProcessPoolExecutor] = []
 Solved = tuple[Solution, list[Violation]]
 
 
-def _initialise() -> None:
+PR_SET_PDEATHSIG = 1
+
+
+def _initialise(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):  # no glibc: the atexit shutdown still stops the worker
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(0)
     warm_up()
 
 
@@ -37,15 +52,18 @@ def _solve(problem: Problem, time_limit_s: float, previous: Solution | None, sta
 def _executor() -> ProcessPoolExecutor:
     with _lock:
         if not _pool:
-            _pool.append(ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=_initialise))
+            context = mp.get_context("spawn")
+            _pool.append(ProcessPoolExecutor(1, mp_context=context, initializer=_initialise, initargs=(os.getpid(),)))
         return _pool[0]
 
 
 def shutdown() -> None:
-    """Stop the worker process (at exit; tests)."""
+    """Stop the worker process and wait for it (at exit; commands that plan once; tests)."""
     with _lock:
-        while _pool:
-            _pool.pop().shutdown(wait=False, cancel_futures=True)
+        pools = list(_pool)
+        _pool.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 atexit.register(shutdown)
