@@ -37,6 +37,7 @@ from gongwu.dispatch.pooling.worker import solve_off_loop
 from gongwu.routing.service import RoutingService
 from gongwu.routing.straight import StraightLineTravelTimes
 from gongwu.routing.types import LatLon, MatrixResult
+from gongwu.routing.vrp import Solution, SolveStats, check
 
 __all__ = ["Accepted", "Outcome", "accept", "create_override", "remove_override", "run_plan"]
 
@@ -91,13 +92,17 @@ async def run_plan(
         distances = result.distances_m if result is not None else np.zeros((0, 0))
         built = build(inp, durations, distances)
         cfg = sources.pooling
-        solution, violations = await solve_off_loop(
-            built.problem,
-            cfg.time_limit_s,
-            previous=built.previous,
-            stability=inp.rules.stability_m,
-            workers=cfg.solver_workers,
-        )
+        if built.problem.requests:
+            solution, violations = await solve_off_loop(
+                built.problem,
+                cfg.time_limit_s,
+                previous=built.previous,
+                stability=inp.rules.stability_m,
+                workers=cfg.solver_workers,
+            )
+        else:  # nothing to route: no worker needed
+            solution = Solution((), (), 0.0, 0.0, SolveStats(method="empty", verified=True))
+            violations = check(built.problem, solution)
         if violations:
             log.error("pooling: the optimizer's plan failed the check: %s", violations[:5])
             raise PlanRejected(details={"violations": [f"{v.kind}: {v.detail}" for v in violations[:10]]})
