@@ -315,6 +315,7 @@ def main() -> None:
     assert generator.stdout is not None
     for line in generator.stdout:
         result = json.loads(line)
+        result["load_average"] = round(os.getloadavg()[0], 2)
         if "start" in result:
             result |= sampler.window(result["start"], result["end"])
         else:
@@ -375,13 +376,13 @@ def tables(summary: dict[str, Any]) -> str:
     out += [
         "",
         "| phase | connections | offered | stored + acked /s | p50 / p99 ack ms | same, 2nd half | gateway cores | "
-        "generator cores | PostgreSQL cores | Redis cores | gateway RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "generator cores | PostgreSQL cores | Redis cores | gateway RSS MB | machine load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in summary["phases"]:
         if r["phase"] == "connect":
             out.append(f"| connect + authenticate | {r['authenticated']:,} of {r['terminals']:,} | in {r['seconds']} s "
-                       f"| | | | | | | | {r.get('rss_mb', '')} |")  # fmt: skip
+                       f"| | | | | | | | {r.get('rss_mb', '')} | {r.get('load_average', '')} |")  # fmt: skip
             continue
         offered = (
             f"{r['offered_per_s']:,.0f}/s" if not r.get("window") else f"closed loop, {r['window']} in flight each"
@@ -390,7 +391,7 @@ def tables(summary: dict[str, Any]) -> str:
             f"| {r['phase']} | {r['connections']:,} | {offered} | {r['acked_per_s']:,} | {r['p50_ms']} / {r['p99_ms']} "
             f"| {r.get('p50_second_half_ms')} / {r.get('p99_second_half_ms')} "
             f"| {r.get('gateway_cores', '')} | {r.get('generator_cores', '')} | {r.get('postgres_cores', '')} "
-            f"| {r.get('redis_cores', '')} | {r.get('rss_mb', '')} |"
+            f"| {r.get('redis_cores', '')} | {r.get('rss_mb', '')} | {r.get('load_average', '')} |"
         )
     out += ["", f"Acked in all phases: {summary['acked']:,}; rows stored: {summary['stored']:,}.", ""]
     return "\n".join(out)
