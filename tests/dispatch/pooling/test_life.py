@@ -143,3 +143,33 @@ async def test_book_approve_plan_accept_drive_complete(
         assert broken is None and checked > 0
     events = await platform.bus.read(TOPIC, "life", "t", count=20, block_ms=10)
     assert [d.payload["event"] for d in events] == ["submitted", "approved", "assigned", "in_progress", "completed"]
+
+
+async def test_a_trip_cancelled_after_dispatch_releases_its_budget_and_leaves_the_plan(
+    api: httpx.AsyncClient, db: Database, centre: Centre
+) -> None:
+    booking = await approved(api, centre)
+    other = await approved(api, centre, start_in=45)
+    dispatcher = await f.login(api, centre.dispatcher)
+    plan = (await api.post("/api/dispatch/plans/run", headers=dispatcher)).json()["plan"]
+    await api.post(f"/api/dispatch/plans/{plan['id']}/accept", headers=dispatcher)
+    staff = await f.login(api, centre.staff)
+    seen = (await api.get(f"/api/bookings/{booking['id']}", headers=staff)).json()
+    login = next(u for u, d in centre.drivers if d == seen["driver_id"])
+    driver = await f.login(api, login)
+    assert booking["id"] in [t["id"] for t in (await api.get("/api/driver/tasks", headers=driver)).json()["tasks"]]
+
+    r = await api.post(f"/api/bookings/{booking['id']}/cancel", json={"reason": "会议取消"}, headers=staff)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    async with db.session() as s:
+        line = await budget.get_line(s, centre.line_id)
+        assert line.reserved == Decimal(other["estimated_cost"])  # the cancelled one's reservation is released
+    assert booking["id"] not in [t["id"] for t in (await api.get("/api/driver/tasks", headers=driver)).json()["tasks"]]
+    later = (await api.post("/api/dispatch/plans/run", headers=dispatcher)).json()["plan"]
+    planned = {s["booking_id"] for r in later["routes"] for s in r["stops"]} | {
+        u["booking_id"] for u in later["unserved"]
+    }
+    assert planned == {other["id"]}
+    # a driver cannot start a cancelled trip
+    r = await api.post(f"/api/driver/tasks/{booking['id']}/accept", headers=driver)
+    assert r.status_code == 409
