@@ -1,7 +1,7 @@
 """Pooled dispatch's use cases: run the planner (gather → matrix → solve in the worker → check → store a
-proposal), accept a proposal (the booking flows assign, re-assign and take back in one transaction), and the
-dispatcher's overrides. None commits: the route or the background task ends the unit of work with
-:func:`gongwu.dispatch.bookings.flows.commit`.
+proposal) and accept a proposal (the booking flows assign, re-assign and take back in one transaction); the
+dispatcher's overrides are in :mod:`.overrides`. None commits: the route or the background task ends the unit
+of work with :func:`gongwu.dispatch.bookings.flows.commit`.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,17 +22,16 @@ from gongwu.core import audit
 from gongwu.core.audit import Actor
 from gongwu.core.db import utcnow
 from gongwu.core.errors import DomainError
-from gongwu.core.fleet import service as fleet
 from gongwu.core.identity.principal import Principal
 from gongwu.dispatch.bookings import flows as bookings
-from gongwu.dispatch.bookings.errors import BadTransition
-from gongwu.dispatch.bookings.models import STATUSES, Booking
+from gongwu.dispatch.bookings.models import Booking
 from gongwu.dispatch.driving import service as driving
 from gongwu.dispatch.pooling import service
-from gongwu.dispatch.pooling.errors import OverrideRefused, PlanOutdated, PlanRejected
-from gongwu.dispatch.pooling.inputs import IN_SERVICE, Sources, gather
-from gongwu.dispatch.pooling.models import DispatchPlan, Override, PlanStop, PlanUnserved
-from gongwu.dispatch.pooling.problem import REASONS, PlanDraft, build, draft, points_of
+from gongwu.dispatch.pooling.drafts import PlanDraft, draft
+from gongwu.dispatch.pooling.errors import PlanOutdated, PlanRejected
+from gongwu.dispatch.pooling.inputs import Sources, gather
+from gongwu.dispatch.pooling.models import DispatchPlan, PlanStop, PlanUnserved
+from gongwu.dispatch.pooling.problem import REASONS, build, points_of
 from gongwu.dispatch.pooling.verify import check_plan
 from gongwu.dispatch.pooling.worker import solve_off_loop
 from gongwu.routing.service import RoutingService
@@ -39,7 +39,7 @@ from gongwu.routing.straight import StraightLineTravelTimes
 from gongwu.routing.types import LatLon, MatrixResult
 from gongwu.routing.vrp import Solution, SolveStats, check
 
-__all__ = ["Accepted", "Outcome", "accept", "create_override", "remove_override", "run_plan"]
+__all__ = ["Accepted", "Outcome", "accept", "run_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -185,43 +185,64 @@ async def accept(
     unserved = await service.unserved_of(session, plan.id)
     ids = sorted({s.booking_id for s in stops} | {u.booking_id for u in unserved})
     rows = {b.id: b for b in (await session.scalars(select(Booking).where(Booking.id.in_(ids)))).all()}
-    tasks = await driving.tasks_by_booking(session, ids)
-    checked: list[PlanStop | PlanUnserved] = [*stops, *unserved]
-    for s in checked:
-        booking = rows.get(s.booking_id)
-        if (
-            booking is not None
-            and booking.status in ("approved", "assigned")
-            and (booking.vehicle_id != s.previous_vehicle_id)
-        ):
-            raise PlanOutdated(
-                f"Booking {booking.code} got another car since plan {plan.id} was made; run the planner again.",
-                details={"plan_id": plan.id, "booking_id": booking.id},
-            )
+    _check_fresh(plan, [*stops, *unserved], rows)
     result = Accepted(plan, [], [], [], [])
+    tasks = await driving.tasks_by_booking(session, ids)
     for u in unserved:
         booking = rows.get(u.booking_id)
         task = tasks.get(u.booking_id)
         if booking is None or booking.status != "assigned" or (task is not None and task.step != "assigned"):
-            continue
+            continue  # started legs are never taken back
         zh, en = REASONS.get(u.reason, (u.reason, u.reason))
         await bookings.unassign(session, booking.id, actor=actor, reason=f"{zh} ({en})", policy=policy)
         result.unassigned.append(booking.id)
-    first: dict[int, Any] = {}
-    last: dict[int, Any] = {}
-    for s in stops:
-        if s.kind == "pickup":
-            first[s.booking_id] = s
-        else:
-            last[s.booking_id] = s
-    for booking_id, drop in sorted(last.items()):
-        booking = rows.get(booking_id)
-        pick = first.get(booking_id)
-        if booking is None or pick is None or booking.status not in ("approved", "assigned"):
+    await _assign(session, stops, rows, result, policy=policy, actor=actor, retime=retime)
+    in_force = await service.plan_in_force(session)
+    if in_force is not None:
+        in_force.status, in_force.superseded_at = "superseded", now
+    plan.status, plan.accepted_at = "accepted", now
+    plan.accepted_by = actor.user_id if isinstance(actor, Principal) else None
+    await session.flush()
+    who = actor if isinstance(actor, Actor) else Actor(actor.user_id, actor.username) if actor else None
+    audit.set_actor(session, who or Actor(None, "dispatch"), context="dispatch.plan.accept")
+    moves = {"assigned": result.assigned, "reassigned": result.reassigned, "unassigned": result.unassigned}
+    await audit.record(session, "dispatch.plan.accept", "dispatch_plan", plan.id, moves | {"kept": len(result.kept)})
+    return result
+
+
+def _check_fresh(plan: DispatchPlan, rows_of_plan: Sequence[PlanStop | PlanUnserved], rows: dict[int, Booking]) -> None:
+    """Every booking the plan moves still has the car it had when the plan was made."""
+    for s in rows_of_plan:
+        booking = rows.get(s.booking_id)
+        if booking is None or booking.status not in ("approved", "assigned"):
             continue
+        if booking.vehicle_id != s.previous_vehicle_id:
+            raise PlanOutdated(
+                f"Booking {booking.code} got another car since plan {plan.id} was made; run the planner again.",
+                details={"plan_id": plan.id, "booking_id": booking.id},
+            )
+
+
+async def _assign(
+    session: AsyncSession,
+    stops: Sequence[PlanStop],
+    rows: dict[int, Booking],
+    result: Accepted,
+    *,
+    policy: bookings.Policy,
+    actor: Principal | Actor | None,
+    retime: timedelta,
+) -> None:
+    """Assign new bookings, re-assign moved ones, re-time those whose pick-up moved more than ``retime``."""
+    picks = {s.booking_id: s for s in stops if s.kind == "pickup"}
+    drops = {s.booking_id: s for s in stops if s.kind == "dropoff"}
+    for booking_id, drop in sorted(drops.items()):
+        booking, pick = rows.get(booking_id), picks.get(booking_id)
+        if booking is None or pick is None or booking.status not in ("approved", "assigned"):
+            continue  # a rider aboard, or a booking cancelled since
         same = booking.vehicle_id == drop.vehicle_id and booking.driver_id == drop.driver_id
-        moved_time = booking.planned_pickup_at is None or abs(booking.planned_pickup_at - pick.start_at) > retime
-        if booking.status == "assigned" and same and not moved_time:
+        moved = booking.planned_pickup_at is None or abs(booking.planned_pickup_at - pick.start_at) > retime
+        if booking.status == "assigned" and same and not moved:
             result.kept.append(booking_id)
             continue
         was = booking.status
@@ -234,154 +255,6 @@ async def accept(
             planned_dropoff_at=drop.start_at,
             actor=actor,
             policy=policy,
-            check_pooling=False,
+            check_pooling=False,  # the whole plan was checked; its intermediate states may overlap
         )
         (result.assigned if was == "approved" else result.reassigned).append(booking_id)
-    in_force = await service.plan_in_force(session)
-    if in_force is not None:
-        in_force.status, in_force.superseded_at = "superseded", now
-    plan.status, plan.accepted_at = "accepted", now
-    plan.accepted_by = actor.user_id if isinstance(actor, Principal) else None
-    await session.flush()
-    who = (
-        actor
-        if isinstance(actor, Actor)
-        else Actor(actor.user_id, actor.username)
-        if actor
-        else Actor(None, "dispatch")
-    )
-    audit.set_actor(session, who, context="dispatch.plan.accept")
-    await audit.record(
-        session,
-        "dispatch.plan.accept",
-        "dispatch_plan",
-        plan.id,
-        {
-            "assigned": result.assigned,
-            "reassigned": result.reassigned,
-            "unassigned": result.unassigned,
-            "kept": len(result.kept),
-        },
-    )
-    return result
-
-
-# -- overrides --------------------------------------------------------------------------------------------
-
-
-async def create_override(
-    session: AsyncSession,
-    principal: Principal,
-    booking_id: int,
-    *,
-    kind: str,
-    vehicle_id: int | None = None,
-    driver_id: int | None = None,
-    note: str | None = None,
-) -> Override:
-    """Pin a booking to a car (and optionally a driver) or keep it unassigned; replaces its active override."""
-    principal.require("dispatch.plan.manage")
-    from gongwu.dispatch.bookings import service as booking_service
-
-    booking = await booking_service.get_booking(session, booking_id, lock=True)
-    if booking.status not in ("approved", "assigned"):
-        zh, en = STATUSES[booking.status]
-        raise BadTransition(
-            f"Booking {booking.code} is {en.lower()} ({zh}); only approved or assigned bookings can be dispatched by "
-            "hand.",
-            code="dispatch.override_closed",
-            details={"booking_id": booking.id, "status": booking.status},
-        )
-    task = await driving.task_of(session, booking.id)
-    if task is not None and task.step != "assigned" and task.vehicle_id == booking.vehicle_id:
-        raise BadTransition(
-            f"The driver has started booking {booking.code} ({task.step}); it stays on its car.",
-            code="dispatch.leg_started",
-            details={"booking_id": booking.id, "step": task.step},
-        )
-    if kind not in ("pin", "hold"):
-        raise OverrideRefused(
-            "An override pins a booking to a car or holds it (pin, hold).", code="dispatch.bad_override"
-        )
-    if kind == "pin":
-        if vehicle_id is None:
-            raise OverrideRefused("Say which car the booking is pinned to.", code="dispatch.override_vehicle_required")
-        await _check_pin(session, booking, vehicle_id, driver_id)
-    elif vehicle_id is not None or driver_id is not None:
-        raise OverrideRefused("A hold names no car or driver.", code="dispatch.bad_override")
-    audit.set_actor(session, Actor(principal.user_id, principal.username), context="dispatch.override.create")
-    for old in await service.active_overrides(session, [booking.id]):
-        old.active, old.removed_at, old.removed_by = False, utcnow(), principal.user_id
-    override = Override(
-        booking_id=booking.id,
-        kind=kind,
-        vehicle_id=vehicle_id,
-        driver_id=driver_id,
-        note=(note or "").strip() or None,
-        active=True,
-        created_by=principal.user_id,
-        created_at=utcnow(),
-    )
-    session.add(override)
-    await session.flush()
-    return override
-
-
-async def _check_pin(session: AsyncSession, booking: Booking, vehicle_id: int, driver_id: int | None) -> None:
-    from gongwu.core.errors import NotFound
-
-    try:
-        car = await fleet.get_vehicle(session, None, vehicle_id)
-    except NotFound:
-        raise OverrideRefused(f"Car {vehicle_id} does not exist.", code="dispatch.vehicle_not_found") from None
-    details = {"vehicle_id": car.id, "booking_id": booking.id}
-    if car.category != booking.category:
-        raise OverrideRefused(
-            f"Car {car.plate} is not of the category booking {booking.code} asks for (车辆类别不符).",
-            code="dispatch.vehicle_category",
-            details=details | {"vehicle_category": car.category, "category": booking.category},
-        )
-    if car.seats < booking.min_seats:
-        raise OverrideRefused(
-            f"Car {car.plate} has {car.seats} seats; booking {booking.code} needs {booking.min_seats} (座位不足).",
-            code="dispatch.vehicle_seats",
-            details=details | {"seats": car.seats, "min_seats": booking.min_seats},
-        )
-    if car.dedicated and not booking.leader_trip:
-        raise OverrideRefused(
-            f"Car {car.plate} is a leader's car (定向化保障); it serves leader trips only.",
-            code="dispatch.dedicated_car",
-            details=details,
-        )
-    if car.status not in IN_SERVICE:
-        raise OverrideRefused(
-            f"Car {car.plate} is not in service ({car.status}).", code="dispatch.vehicle_unavailable", details=details
-        )
-    seal = await fleet.active_seal(session, car, booking.earliest_pickup, booking.latest_arrival)
-    if seal is not None:
-        raise OverrideRefused(
-            f"Car {car.plate} is sealed (封存: {seal.reason}) during the trip.",
-            code="dispatch.vehicle_sealed",
-            details=details | {"seal_id": seal.id},
-        )
-    if driver_id is not None:
-        try:
-            driver = await fleet.get_driver(session, None, driver_id)
-        except NotFound:
-            raise OverrideRefused(f"Driver {driver_id} does not exist.", code="dispatch.driver_not_found") from None
-        if driver.status != "active":
-            raise OverrideRefused(
-                f"Driver {driver.name} is not on duty ({driver.status}).",
-                code="dispatch.driver_unavailable",
-                details={"driver_id": driver.id},
-            )
-
-
-async def remove_override(session: AsyncSession, principal: Principal, override_id: int) -> Override:
-    principal.require("dispatch.plan.manage")
-    override = await service.get_override(session, override_id)
-    if override.active:
-        audit.set_actor(session, Actor(principal.user_id, principal.username), context="dispatch.override.remove")
-        override.active, override.removed_at, override.removed_by = False, utcnow(), principal.user_id
-        await session.flush()
-    return override

@@ -26,6 +26,7 @@ from gongwu.dispatch.bookings import service as booking_service
 from gongwu.dispatch.charging.flows import REPLAN_TOPIC
 from gongwu.dispatch.charging.settings import ChargingSettings
 from gongwu.dispatch.pooling import flows, present, service
+from gongwu.dispatch.pooling import overrides as overrides_flows
 from gongwu.dispatch.pooling.inputs import IN_SERVICE, Sources
 from gongwu.dispatch.pooling.schemas import (
     AcceptOut,
@@ -209,7 +210,7 @@ async def create_override(
 ) -> OverrideOut:
     """Pin a booking to a car (and driver) or hold it; every later plan respects it. With ``replan`` (default)
     the planner runs at once and the answer carries the new proposal."""
-    override = await flows.create_override(
+    override = await overrides_flows.create_override(
         session,
         principal,
         body.booking_id,
@@ -232,7 +233,7 @@ async def create_override(
 async def remove_override(
     override_id: int, session: DbSession, principal: Principal = require("dispatch.plan.manage")
 ) -> OverrideOut:
-    override = await flows.remove_override(session, principal, override_id)
+    override = await overrides_flows.remove_override(session, principal, override_id)
     await session.commit()
     return await present.override_out(session, override)
 

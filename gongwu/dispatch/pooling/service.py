@@ -11,9 +11,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gongwu.core.db import utcnow
+from gongwu.dispatch.pooling.drafts import PlanDraft
 from gongwu.dispatch.pooling.errors import OverrideNotFound, PlanNotFound
 from gongwu.dispatch.pooling.models import DispatchPlan, Override, PlanRoute, PlanStop, PlanUnserved
-from gongwu.dispatch.pooling.problem import PlanDraft
 
 __all__ = [
     "active_overrides",

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from gongwu.dispatch.pooling.problem import Car, Job, StopDraft
+from gongwu.dispatch.pooling.drafts import StopDraft
+from gongwu.dispatch.pooling.problem import Car, Job
 
 __all__ = ["Finding", "check_plan"]
 

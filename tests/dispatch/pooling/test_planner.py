@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from gongwu.dispatch.pooling.problem import Car, DriverInfo, Job, PlanningInput, Rules, build, draft, points_of
+from gongwu.dispatch.pooling.drafts import draft
+from gongwu.dispatch.pooling.problem import Car, DriverInfo, Job, PlanningInput, Rules, build, points_of
 from gongwu.dispatch.pooling.verify import check_plan
 from gongwu.routing.straight import StraightLineTravelTimes
 from gongwu.routing.types import LatLon
