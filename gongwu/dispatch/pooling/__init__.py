@@ -5,10 +5,14 @@
                                                 routes, stops and left-out bookings; :class:`Override`
 ``gongwu.dispatch.pooling.inputs``              what is planned: bookings, cars (live position or depot, seals,
                                                 charge), drivers, overrides, the plan in force
-``gongwu.dispatch.pooling.problem``             pure: those → the vrp ``Problem`` and the solution → a plan draft
+``gongwu.dispatch.pooling.problem``             pure: those → the vrp ``Problem`` (who may carry whom, fixed legs,
+                                                drivers paired with cars, the current assignments as ``previous``)
+``gongwu.dispatch.pooling.drafts``              pure: the solution → the plan to store (routes, stops, reasons)
 ``gongwu.dispatch.pooling.worker``              ``solve`` in a spawned worker process, never on the event loop
 ``gongwu.dispatch.pooling.verify``              the booking-level check of a plan before it is stored
-``gongwu.dispatch.pooling.flows``               ``run_plan``, ``accept``, ``create_override``, ``remove_override``
+``gongwu.dispatch.pooling.flows``               ``run_plan``, ``accept``
+``gongwu.dispatch.pooling.overrides``           ``create_override``, ``remove_override`` (rules with their codes)
+``gongwu.dispatch.pooling.energy``              electric cars from charging: ``can_serve``, range, readiness
 ``gongwu.dispatch.pooling.runtime``             the background planner (timer and booking events); charging's
                                                 trip source
 ``gongwu.dispatch.pooling.router``              ``/api/dispatch/plans``, ``/api/dispatch/overrides``
