@@ -29,6 +29,8 @@ from gongwu.telematics import service as telematics
 __all__ = ["IN_SERVICE", "Sources", "gather"]
 
 IN_SERVICE = ("available", "in_use")
+GROUNDING_ALARMS = frozenset({"collision", "battery", "power_cut", "tamper", "sos"})
+"""Open (unacknowledged) alarms that keep a car out of new plans until a person has looked at it."""
 LIVE_FRESH_S = 3600.0
 """A live position older than this is not trusted: such a car starts at the depot."""
 
@@ -128,6 +130,8 @@ async def _cars(session: AsyncSession, sources: Sources, now: datetime, jobs: Se
     vehicles = [v for v in vehicles if v.category in wanted or v.id in busy]
     if not vehicles:
         return ()
+    alarms = await telematics.open_alarms_by_vehicle(session, [v.id for v in vehicles])
+    vehicles = [v for v in vehicles if v.id in busy or not GROUNDING_ALARMS & set(alarms.get(v.id, ()))]
     live: dict[int, LatLon] = {}
     if sources.bus is not None:
         for item in await telematics.live_cars(session, sources.bus, None, offline_after_s=LIVE_FRESH_S):

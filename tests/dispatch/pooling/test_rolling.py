@@ -93,3 +93,20 @@ async def test_an_electric_car_that_cannot_make_a_trip_even_charging_is_not_give
     assert booking["id"] not in cars[full.id].energy_refused
     assert cars[full.id].readiness == 1.0 and cars[full.id].range_km > 200
     assert cars[centre.cars["sedan1"]].range_km is None  # fuel: no range bound
+
+
+async def test_a_car_with_an_open_collision_alarm_is_not_planned(
+    api: httpx.AsyncClient, db: Database, centre: Centre, platform: Platform
+) -> None:
+    from gongwu.telematics.models import Alarm
+
+    await put_car(platform, centre.cars["sedan2"], MARKET)
+    async with db.session() as s:
+        s.add(Alarm(vehicle_id=centre.cars["sedan2"], unit_id=centre.organ.id, kind="collision", severity="critical",
+                    status="open", started_at=utcnow()))  # fmt: skip
+        await s.commit()
+    await approved(api, centre, frm=MARKET, to=GOV)
+    dispatcher = await f.login(api, centre.dispatcher)
+    plan = (await api.post("/api/dispatch/plans/run", headers=dispatcher)).json()["plan"]
+    assert [r["vehicle_id"] for r in plan["routes"] if r["stops"]] != [centre.cars["sedan2"]]
+    assert plan["unserved"] == []
