@@ -149,7 +149,8 @@ async def accept(
     )
 
 
-_GEOMETRY: OrderedDict[int, dict[str, Any]] = OrderedDict()
+_GEOMETRY: OrderedDict[str, dict[str, Any]] = OrderedDict()
+"""Drawn routes of recent plans (a plan never changes once stored)."""
 
 
 @router.get("/plans/{plan_id}/geometry")
@@ -157,9 +158,11 @@ async def geometry(
     plan_id: int, session: DbSession, routing: RoutingDep, _: Principal = require("dispatch.plan.read")
 ) -> dict[str, Any]:
     """GeoJSON of the plan's routes on the roads: one LineString per car (``vehicle_id``, ``plate``)."""
-    if plan_id in _GEOMETRY:
-        return _GEOMETRY[plan_id]
-    out = await present.plan_out(session, await service.get_plan(session, plan_id))
+    found = await service.get_plan(session, plan_id)
+    key = f"{found.id}:{found.signature}:{found.created_at.isoformat()}"
+    if key in _GEOMETRY:
+        return _GEOMETRY[key]
+    out = await present.plan_out(session, found)
     legs = [
         (r.vehicle_id, r.plate, [LatLon(r.start[1], r.start[0])] + [LatLon(s.lat, s.lon) for s in r.stops])
         for r in out.routes
@@ -186,7 +189,7 @@ async def geometry(
         return {"type": "FeatureCollection", "features": features}
 
     result = await asyncio.to_thread(draw)
-    _GEOMETRY[plan_id] = result
+    _GEOMETRY[key] = result
     while len(_GEOMETRY) > 32:
         _GEOMETRY.popitem(last=False)
     return result
