@@ -39,7 +39,10 @@ class PoolingSettings(BaseSettings):
         24.0, gt=0, le=168, description="Bookings whose pick-up window opens within this many hours are planned."
     )
     max_route_hours: float = Field(
-        10.0, ge=0, description="Longest a car's planned route may last (a driver's day); 0: no limit."
+        0.0,
+        ge=0,
+        description="Longest a car's planned route in one batch may last, first stop to last (a driver's day); "
+        "0: no limit. Set it below the horizon only when drivers change cars within it.",
     )
     stability_m: float = Field(
         2000.0,

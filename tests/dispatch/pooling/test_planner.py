@@ -135,7 +135,11 @@ def test_random_batches_always_pass_both_checks() -> None:
             )  # fmt: skip
         cars = [car(100 + v, rng.choice(places), seats=rng.choice([5, 5, 7])) for v in range(5)]
         jobs[0] = replace(jobs[0], pin_vehicle=100)
-        result = plan(jobs, cars, drivers=[DriverInfo(d, "师傅") for d in range(4)])
+        rules = Rules(max_route_s=3 * 3600.0)  # a route lasts at most three hours
+        result = plan(jobs, cars, drivers=[DriverInfo(d, "师傅") for d in range(4)], rules=rules)
         served = {s.booking_id for s in result.stops}
         assert served | {b for b, _, _ in result.unserved} == {j.booking_id for j in jobs}
         assert len(served) >= 12
+        for route in result.routes:
+            stops = [s for s in result.stops if s.vehicle_id == route.vehicle_id]
+            assert stops[-1].start_at - route.depart_at <= timedelta(hours=3)
