@@ -77,3 +77,24 @@ def test_each_role_sees_its_modules(page: Page, demo_url: str) -> None:
     expect(page.locator("#verify-result")).to_contain_text("审计链完整")
     page.click("#nav a[data-module=budget]")
     expect(page.locator("#view table").first).to_contain_text("公务用车运行维护费")
+
+
+def test_a_fleet_manager_registers_a_car_and_is_told_why_one_is_refused(page: Page, demo_url: str) -> None:
+    log_in(page, demo_url, "fleet")
+    page.click("#nav a[data-module=fleet]")
+    form = page.locator("#register-car")
+    form.locator("input[name=plate]").fill("京A1234")  # one character short
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#register-result")).to_have_attribute("data-code", "fleet.bad_plate")
+    expect(page.locator("#register-result")).to_contain_text("is not a valid Chinese licence plate")
+    form.locator("input[name=plate]").fill("京A·Q8866")
+    form.locator("select[name=unit_id]").select_option(label="公务用车服务中心")
+    form.locator("select[name=category]").select_option("confidential")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#register-result")).to_have_attribute("data-code", "fleet.quota_exceeded")
+    expect(page.locator("#register-result")).to_contain_text("编制")
+    form.locator("select[name=category]").select_option("other")
+    form.locator("input[name=make_model]").fill("红旗 H5")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#register-result")).to_have_text("已登记 京AQ8866")
+    expect(page.locator("#view tbody tr[data-plate=京AQ8866]")).to_have_count(1)
