@@ -95,6 +95,9 @@ def test_book_approve_dispatch_drive_done(browser: Browser, demo_url: str) -> No
     dispatcher.click("#dispatch-accept")
     expect(dispatcher.locator(".plan-summary[data-status=accepted]")).to_be_visible()
     expect(dispatcher.locator(".notice")).to_have_text("方案已执行")
+    # the live console shows the plan in force and links to it
+    dispatcher.click("#nav a[data-module=console]")
+    expect(dispatcher.locator("[data-plan-link]")).to_have_text("调度方案")
 
     # the requester sees the car, the driver and the check-in code
     requester.reload()
@@ -109,6 +112,10 @@ def test_book_approve_dispatch_drive_done(browser: Browser, demo_url: str) -> No
     log_in(driver, demo_url, username, "driver")
     task = driver.locator(f".task-card[data-booking-id='{booking_id}']")
     expect(task).to_contain_text("赴火车站迎接国务院督查组")
+    driver.click("#shell [data-locale-toggle]")  # English on request …
+    expect(task.locator("button[data-action=accept]")).to_have_text("Accept")
+    driver.click("#shell [data-locale-toggle]")  # … Chinese first
+    expect(task.locator("button[data-action=accept]")).to_have_text("接单")
     expect(task.locator("a[data-nav=geo]")).to_have_attribute("href", re.compile(r"^geo:60\.16"))
     assert driver.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     task.locator("button[data-action=accept]").click()
