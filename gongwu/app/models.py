@@ -16,9 +16,22 @@ from gongwu.dispatch.charging.models import (
     Tariff,
     TariffBand,
 )
+from gongwu.dispatch.costs.models import (
+    CostEntry,
+    CostImport,
+    CostPosting,
+    CostQuota,
+    FixedCost,
+    FuelStation,
+    FuelTransaction,
+    MonthClose,
+    TripCost,
+    WorkOrder,
+)
 from gongwu.dispatch.driving.models import DriverExpense, DriverTask
 from gongwu.dispatch.notify.models import Notification, OutboxEvent
 from gongwu.dispatch.pooling.models import DispatchPlan, Override, PlanRoute, PlanStop, PlanUnserved
+from gongwu.dispatch.supervision.models import AuditRun, Finding, VehiclePattern
 from gongwu.telematics.models import (
     Alarm,
     CalendarDay,
@@ -38,6 +51,7 @@ from gongwu.telematics.models import (
 __all__ = [
     "Alarm",
     "AuditRecord",
+    "AuditRun",
     "Base",
     "Booking",
     "BookingApproval",
@@ -51,15 +65,24 @@ __all__ = [
     "ChargingProfile",
     "ChargingSession",
     "ChargingSite",
+    "CostEntry",
+    "CostImport",
+    "CostPosting",
+    "CostQuota",
     "DailySummary",
     "DispatchPlan",
     "Driver",
     "DriverExpense",
     "DriverTask",
+    "Finding",
     "FiscalYear",
+    "FixedCost",
     "FrequentPlace",
+    "FuelStation",
+    "FuelTransaction",
     "Geofence",
     "GeofenceEvent",
+    "MonthClose",
     "Notification",
     "OrgUnit",
     "OutboxEvent",
@@ -75,12 +98,15 @@ __all__ = [
     "TerminalCommand",
     "TrackState",
     "Trip",
+    "TripCost",
     "User",
     "UserRole",
     "Vehicle",
     "VehicleLimit",
+    "VehiclePattern",
     "VehicleQuota",
     "VehicleSeal",
     "VehicleStop",
+    "WorkOrder",
     "WorkingCalendar",
 ]
