@@ -6,7 +6,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
-RUN_PACKAGES := libsqlite3-mod-spatialite
+RUN_PACKAGES := libsqlite3-mod-spatialite fonts-noto-cjk
 TEST_PACKAGES := chromium fonts-noto-cjk
 
 .PHONY: run test check bench deps run-deps test-deps web clean help
