@@ -90,16 +90,26 @@ def write(results: dict[str, Any], here: Path, machine: str) -> None:
             worst_served = min(results[k]["Gongwu planner"]["served_pct"] for k in keys)
             cost_cut = 100 * (1 - ours_cost / base_cost)
             peak_cut = 100 * (1 - ours_peak / base_peak)
+            per_week = {
+                k: (
+                    100 * (1 - results[k]["Gongwu planner"]["cost"] / results[k]["uncontrolled"]["cost"]),
+                    100 * (1 - results[k]["Gongwu planner"]["peak_kw"] / results[k]["uncontrolled"]["peak_kw"]),
+                )
+                for k in keys
+            }
+            worst_cost = min(per_week.items(), key=lambda kv: kv[1][0])
+            worst_peak = min(per_week.items(), key=lambda kv: kv[1][1])
             lines += [
                 "Against the goals:",
                 "",
                 f"* trips served with enough charge: {served:.1f} % of feasible on average, "
                 f"{worst_served:.1f} % in the worst week — goal 100 %: "
                 f"**{'met' if worst_served >= 100 else 'not met'}**;",
-                f"* energy cost {cost_cut:.0f} % below uncontrolled — goal ≥ 25 %: "
-                f"**{'met' if cost_cut >= 25 else 'not met'}**;",
-                f"* peak site power {peak_cut:.0f} % below uncontrolled — goal ≥ 30 %: "
-                f"**{'met' if peak_cut >= 30 else 'not met'}**;",
+                f"* energy cost {cost_cut:.0f} % below uncontrolled on average, {worst_cost[1][0]:.0f} % in the "
+                f"worst week ({worst_cost[0]}) — goal ≥ 25 %: **{'met' if worst_cost[1][0] >= 25 else 'not met'}**;",
+                f"* peak site power {peak_cut:.0f} % below uncontrolled on average, {worst_peak[1][1]:.0f} % in the "
+                f"worst week ({worst_peak[0]}) — goal ≥ 30 %: "
+                f"**{'met' if worst_peak[1][1] >= 30 else 'met on average, not in every week'}**;",
                 f"* re-plan time: mean {statistics.mean(replan):.2f} s, 95th percentile "
                 f"{sorted(replan)[int(0.95 * (len(replan) - 1))]:.2f} s, max {max(replan):.2f} s — goal < 10 s: "
                 f"**{'met' if max(replan) < 10 else 'met on average, not in the worst case'}**.",
@@ -133,7 +143,10 @@ READING = """
   know nothing of the tariff, so they cost what uncontrolled charging costs.
 * **Peak**: the planner prices each site's peak kW and spreads the night's charging over the valley: the garage
   peaks at 66–92 kW at night instead of 113–165 kW in the afternoon and evening (uncontrolled), and never exceeds
-  the cap (uncontrolled does in 2–14 steps a week).
+  the cap (uncontrolled does in up to 14 steps a week). In normal week 2 uncontrolled charging happened to peak
+  at only 113 kW while the planner's busiest night (Thursday) drew 80 kW: 29 % below, short of 30 % in that
+  week. Each plan sees 36 hours, so its peak price flattens one or two nights, not the week; a higher peak price
+  (`ChargingProblem.peak_cost`, 0.5 yuan/kW) would flatten further at a little more cost (not tuned here).
 * **Plug moves**: the attendant policies plug a car in at every return (285–387 a week); the planner plugs a car
   in only when it should charge and keeps it on its connector across the cheap hours (127–160 a week).
 * **Re-plan time** was measured while other benchmarks shared the machine's two vCPUs (load average 4–8); a plan
