@@ -307,67 +307,99 @@ def _pair(
     dur: npt.NDArray[np.float64],
 ) -> dict[int, int]:
     """Car → driver for this batch (see the module doc)."""
-    known = {d.driver_id for d in inp.drivers}
-    pairs: dict[int, int] = {}
-    used: set[int] = set()
+    pairing = _Pairing(inp, by_id)
+    pairing.keep(jobs)
+    pairing.greedy(jobs, allowed, car_index, n_cars, dur)
+    pairing.spare(jobs, allowed, car_index, n_cars, dur)
+    return pairing.pairs
 
-    def take(vid: int | None, did: int | None) -> None:
-        if vid is None or did is None or vid not in by_id or vid in pairs or did in used:
+
+class _Pairing:
+    """Drivers given to cars, one each: kept pairs first, then greedily by demand."""
+
+    def __init__(self, inp: PlanningInput, by_id: dict[int, Car]) -> None:
+        self.inp, self.by_id = inp, by_id
+        self.pairs: dict[int, int] = {}
+        self.used: set[int] = set()
+        self.free: list[int] = []
+
+    def take(self, vid: int | None, did: int | None) -> None:
+        if vid is None or did is None or vid not in self.by_id or vid in self.pairs or did in self.used:
             return
-        pairs[vid] = did
-        used.add(did)
+        self.pairs[vid] = did
+        self.used.add(did)
 
-    for _, job in jobs:  # started legs and riders aboard keep their driver
-        if job.aboard or job.started:
-            take(job.vehicle_id, job.driver_id)
-    for _, job in jobs:
-        if job.pin_vehicle is not None and job.pin_driver is not None:
-            take(job.pin_vehicle, job.pin_driver)
-    for _, job in jobs:
-        if job.status == "assigned":
-            take(job.vehicle_id, job.driver_id)
-    for vid, did in inp.pairing.items():
-        if did in known:
-            take(vid, did)
-    free = [d.driver_id for d in inp.drivers if d.driver_id not in used]
-    for _, job in jobs:  # pinned cars without a driver get one first
-        if job.pin_vehicle is not None and job.pin_vehicle not in pairs and free:
-            take(job.pin_vehicle, free.pop(0))
-    # greedy: each open booking in time order goes to the paired car that reaches it first; if none can, the
-    # car that reaches it first among the unpaired ones gets the next free driver
-    state = {vid: (car_index[vid], 0.0) for vid in by_id}
-    order = sorted(jobs, key=lambda kj: (kj[1].earliest_pickup, kj[1].booking_id))
-    for k, job in order:
-        p, d = n_cars + 2 * k, n_cars + 2 * k + 1
-        earliest = max(0.0, _seconds(job.earliest_pickup, inp.now))
-        last = _seconds(job.latest_arrival, inp.now) - float(dur[p, d]) - inp.rules.service_s
+    def keep(self, jobs: Sequence[tuple[int, Job]]) -> None:
+        """Started legs and riders aboard keep their driver; then pins with a driver, current assignments and
+        the plan in force; then pinned cars get a driver."""
+        for _, job in jobs:
+            if job.aboard or job.started:
+                self.take(job.vehicle_id, job.driver_id)
+        for _, job in jobs:
+            if job.pin_vehicle is not None and job.pin_driver is not None:
+                self.take(job.pin_vehicle, job.pin_driver)
+        for _, job in jobs:
+            if job.status == "assigned":
+                self.take(job.vehicle_id, job.driver_id)
+        known = {d.driver_id for d in self.inp.drivers}
+        for vid, did in self.inp.pairing.items():
+            if did in known:
+                self.take(vid, did)
+        self.free = [d.driver_id for d in self.inp.drivers if d.driver_id not in self.used]
+        for _, job in jobs:
+            if job.pin_vehicle is not None and job.pin_vehicle not in self.pairs and self.free:
+                self.take(job.pin_vehicle, self.free.pop(0))
 
-        def reach(vid: int, p: int = p, earliest: float = earliest) -> float:
-            at, free_at = state[vid]
-            return max(free_at + float(dur[at, p]), earliest)
+    def greedy(
+        self,
+        jobs: Sequence[tuple[int, Job]],
+        allowed: dict[int, list[int]],
+        car_index: dict[int, int],
+        n_cars: int,
+        dur: npt.NDArray[np.float64],
+    ) -> None:
+        """Each open booking in time order goes to the paired car that reaches it first; if none can in time,
+        the unpaired car that reaches it first gets the next free driver."""
+        inp, service = self.inp, self.inp.rules.service_s
+        state = {vid: (car_index[vid], 0.0) for vid in self.by_id}
+        for k, job in sorted(jobs, key=lambda kj: (kj[1].earliest_pickup, kj[1].booking_id)):
+            p, d = n_cars + 2 * k, n_cars + 2 * k + 1
+            earliest = max(0.0, _seconds(job.earliest_pickup, inp.now))
+            last = _seconds(job.latest_arrival, inp.now) - float(dur[p, d]) - service
 
-        paired = [v for v in allowed[job.booking_id] if v in pairs and reach(v) <= last]
-        if not paired and free:
-            spare = [v for v in allowed[job.booking_id] if v not in pairs]
-            if spare:
-                best = min(spare, key=lambda v: (reach(v), -(by_id[v].readiness or 1.0), v))
-                take(best, free.pop(0))
+            def reach(vid: int, p: int = p, earliest: float = earliest) -> float:
+                at, free_at = state[vid]
+                return max(free_at + float(dur[at, p]), earliest)
+
+            paired = [v for v in allowed[job.booking_id] if v in self.pairs and reach(v) <= last]
+            spare = [v for v in allowed[job.booking_id] if v not in self.pairs]
+            if not paired and spare and self.free:
+                best = min(spare, key=lambda v: (reach(v), -(self.by_id[v].readiness or 1.0), v))
+                self.take(best, self.free.pop(0))
                 paired = [best]
-        if paired:
-            best = min(paired, key=lambda v: reach(v))
-            state[best] = (d, reach(best) + 2 * inp.rules.service_s + float(dur[p, d]))
-    # drivers still free take the cars that could serve most bookings, nearest first: more choice for the search
-    useful: dict[int, list[float]] = {}
-    for k, job in jobs:
-        for v in allowed[job.booking_id]:
-            if v not in pairs:
-                useful.setdefault(v, []).append(float(dur[car_index[v], n_cars + 2 * k]))
-    ranked = sorted(useful, key=lambda v: (-len(useful[v]), min(useful[v]), -(by_id[v].readiness or 1.0), v))
-    for vid in ranked:
-        if not free:
-            break
-        take(vid, free.pop(0))
-    return pairs
+            if paired:
+                best = min(paired, key=reach)
+                state[best] = (d, reach(best) + 2 * service + float(dur[p, d]))
+
+    def spare(
+        self,
+        jobs: Sequence[tuple[int, Job]],
+        allowed: dict[int, list[int]],
+        car_index: dict[int, int],
+        n_cars: int,
+        dur: npt.NDArray[np.float64],
+    ) -> None:
+        """Drivers still free take the cars that could serve most bookings, nearest first (more choice)."""
+        useful: dict[int, list[float]] = {}
+        for k, job in jobs:
+            for v in allowed[job.booking_id]:
+                if v not in self.pairs:
+                    useful.setdefault(v, []).append(float(dur[car_index[v], n_cars + 2 * k]))
+        ranked = sorted(useful, key=lambda v: (-len(useful[v]), min(useful[v]), -(self.by_id[v].readiness or 1.0), v))
+        for vid in ranked:
+            if not self.free:
+                break
+            self.take(vid, self.free.pop(0))
 
 
 def _previous(inp: PlanningInput, problem: Problem, kept: dict[str, Job]) -> Solution | None:
