@@ -29,6 +29,7 @@ demo_app = typer.Typer(help="The demo bureau.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit chain.", no_args_is_help=True)
 terminals_app = typer.Typer(help="In-car terminals (JT/T 808, GB/T 32960, NMEA).", no_args_is_help=True)
+costs_app = typer.Typer(help="Running costs of the cars: imports, the month's close.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
@@ -37,6 +38,7 @@ app.add_typer(frames_app, name="frames", help="Decode and build terminal frames 
 app.add_typer(map_app, name="map", help="The city's road map: import an OpenStreetMap extract.")
 app.add_typer(dispatch_app, name="dispatch", help="Pooled dispatch: the dial-a-ride optimizer.")
 app.add_typer(terminals_app, name="terminals")
+app.add_typer(costs_app, name="costs")
 
 
 def _run(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
@@ -166,6 +168,91 @@ def audit_verify() -> None:
         err=True,
     )
     raise typer.Exit(1)
+
+
+@audit_app.command("nightly")
+def audit_nightly(
+    day: Annotated[str | None, typer.Option("--date", help="Local day YYYY-MM-DD (default: yesterday).")] = None,
+    days: Annotated[int, typer.Option(help="Audit this many days, ending with --date.")] = 1,
+) -> None:
+    """Run the nightly trip audit (supervision rules and normal patterns) for a day; prints what it found."""
+    from datetime import date, timedelta
+
+    from gongwu.core.db import Database
+    from gongwu.dispatch.supervision.audit import Auditor
+
+    settings = load_settings()
+    last = date.fromisoformat(day) if day else date.today() - timedelta(days=1)
+
+    async def work(db: Database) -> list[dict[str, object]]:
+        auditor = Auditor(db, settings.supervision, settings.core.local_timezone, _routing(settings))
+        out = []
+        for offset in range(days - 1, -1, -1):
+            when = last - timedelta(days=offset)
+            run = await auditor.audit_day(when, trigger="cli")
+            out.append({"day": when.isoformat(), "vehicles": run.vehicles, "findings": run.findings,
+                        "seconds": run.seconds})  # fmt: skip
+        return out
+
+    for row in _run(settings, work):
+        typer.echo(json.dumps(row))
+
+
+def _routing(settings: Settings) -> object | None:
+    from gongwu.app.routing_api import create_routing_service
+
+    routing = create_routing_service(settings.core.data_dir, settings.core.local_timezone, settings.routing)
+    return routing if routing.network is not None else None
+
+
+@costs_app.command("close")
+def costs_close(month: Annotated[str, typer.Option(help="The month YYYY-MM.")]) -> None:
+    """Close a month (月结): accruals, then what the trips did not take is charged to the owning units."""
+    from gongwu.core.db import Database
+    from gongwu.dispatch.costs import flows
+    from gongwu.dispatch.costs.settlement import Policy
+
+    settings = load_settings()
+
+    async def work(db: Database) -> dict[str, object]:
+        async with db.session() as session:
+            report = await flows.close_month(session, month, Policy(settings.costs, settings.core.local_timezone))
+            await session.commit()
+        return {"month": month, "closed": len(report.closed), "failed": report.failed,
+                "to_trips": str(report.to_trips), "to_owner": str(report.to_owner)}  # fmt: skip
+
+    typer.echo(json.dumps(_run(settings, work), ensure_ascii=False))
+
+
+@costs_app.command("import-fuel")
+def costs_import_fuel(file: Annotated[str, typer.Argument(help="The supplier's statement (.csv or .xlsx).")]) -> None:
+    """Import a fuel-card statement: every row, or none (each bad row is printed)."""
+    from pathlib import Path
+
+    from gongwu.core.db import Database
+    from gongwu.core.errors import DomainError
+    from gongwu.dispatch.costs import sources
+    from gongwu.dispatch.costs.settlement import Policy
+
+    settings = load_settings()
+    path = Path(file)
+    data = path.read_bytes()
+
+    async def work(db: Database) -> dict[str, object]:
+        async with db.session() as session:
+            batch = await sources.import_fuel(
+                session, data, path.name, Policy(settings.costs, settings.core.local_timezone)
+            )
+            await session.commit()
+            return {"id": batch.id, "rows": batch.rows, "amount": str(batch.amount)}
+
+    try:
+        typer.echo(json.dumps(_run(settings, work), ensure_ascii=False))
+    except DomainError as exc:
+        typer.echo(f"error: {exc.message} ({exc.code})", err=True)
+        for problem in exc.details.get("errors", []):
+            typer.echo(f"  row {problem['row']} {problem['column']}: {problem['message']}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _run_background(gateways: bool, consumers: bool) -> None:

@@ -25,11 +25,16 @@ from gongwu.dispatch.bookings.router import router as bookings_router
 from gongwu.dispatch.charging import permissions as _charging_permissions  # noqa: F401  (registers them)
 from gongwu.dispatch.charging.router import router as charging_router
 from gongwu.dispatch.charging.runtime import background_tasks as charging_tasks
+from gongwu.dispatch.costs import permissions as _costs_permissions  # noqa: F401  (registers them)
+from gongwu.dispatch.costs import runtime as costs_runtime
+from gongwu.dispatch.costs.router import router as costs_router
 from gongwu.dispatch.driving.router import router as driver_router
 from gongwu.dispatch.notify import webhook as dispatch_outbox
 from gongwu.dispatch.notify.router import router as notifications_router
 from gongwu.dispatch.pooling import runtime as pooling_runtime
 from gongwu.dispatch.pooling.router import router as pooling_router
+from gongwu.dispatch.supervision import runtime as supervision_runtime
+from gongwu.dispatch.supervision.router import router as supervision_router
 from gongwu.telematics import permissions as _telematics_permissions  # noqa: F401  (registers them)
 from gongwu.telematics import service as telematics_service
 from gongwu.telematics.router import router as telematics_router
@@ -51,6 +56,8 @@ ROUTERS = [
     charging_router,
     pooling_router,
     driver_router,
+    costs_router,
+    supervision_router,
     health.router,
 ]
 
@@ -70,6 +77,10 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         built.background.extend(charging_tasks(built.settings.charging, demo=demo))
         built.background.extend(
             pooling_runtime.background_tasks(built.settings.pooling, routing=lambda: app.state.routing)
+        )
+        built.background.extend(costs_runtime.background_tasks(built.settings.costs))
+        built.background.extend(
+            supervision_runtime.background_tasks(built.settings.supervision, routing=lambda: app.state.routing)
         )
         await built.start()
         try:

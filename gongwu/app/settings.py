@@ -8,9 +8,11 @@ from pydantic_settings import BaseSettings
 
 from gongwu.core.settings import CoreSettings
 from gongwu.dispatch.charging.settings import ChargingSettings
+from gongwu.dispatch.costs.settings import CostsSettings
 from gongwu.dispatch.driving.settings import DrivingSettings
 from gongwu.dispatch.pooling.settings import PoolingSettings
 from gongwu.dispatch.settings import DispatchSettings
+from gongwu.dispatch.supervision.settings import SupervisionSettings
 from gongwu.routing.settings import RoutingSettings
 from gongwu.telematics.settings import TelematicsSettings
 
@@ -26,6 +28,8 @@ class Settings:
     charging: ChargingSettings = field(default_factory=ChargingSettings)
     pooling: PoolingSettings = field(default_factory=PoolingSettings)
     driving: DrivingSettings = field(default_factory=DrivingSettings)
+    costs: CostsSettings = field(default_factory=CostsSettings)
+    supervision: SupervisionSettings = field(default_factory=SupervisionSettings)
 
 
 SETTINGS_CLASSES: list[type[BaseSettings]] = [
@@ -36,6 +40,8 @@ SETTINGS_CLASSES: list[type[BaseSettings]] = [
     DispatchSettings,
     PoolingSettings,
     DrivingSettings,
+    CostsSettings,
+    SupervisionSettings,
 ]
 """Every package's settings class; `gongwu settings` and docs/settings.md list their fields."""
 
@@ -62,4 +68,6 @@ def load_settings(**core_overrides: object) -> Settings:
         dispatch=DispatchSettings(),
         pooling=PoolingSettings(),
         driving=DrivingSettings(),
+        costs=CostsSettings(),
+        supervision=SupervisionSettings(),
     )
