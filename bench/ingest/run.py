@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -246,7 +247,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--latency-rate", type=float, default=5_000.0)
     parser.add_argument("--window", type=int, default=2, help="reports in flight per terminal when saturating")
-    parser.add_argument("--gateways", type=int, default=1, help="gateway processes sharing the port (SO_REUSEPORT)")
+    parser.add_argument("--gateways", type=int, default=2, help="gateway processes sharing the port (SO_REUSEPORT)")
     parser.add_argument("--ceiling-rows", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="1,000 terminals, 10 s phases, 50,000 ceiling rows")
     parser.add_argument("--out", type=Path, default=HERE)
@@ -273,6 +274,7 @@ def main() -> None:
     asyncio.run(flush_redis())
 
     port = free_port()
+    scratch = Path(tempfile.mkdtemp(prefix="gongwu-ingest-"))  # the gateways' log and data folder
     env = {k: v for k, v in os.environ.items() if not k.startswith("GONGWU_")} | {
         "GONGWU_DATABASE_URL": DB_URL,
         "GONGWU_REDIS_URL": REDIS_URL,
@@ -281,10 +283,10 @@ def main() -> None:
         "GONGWU_NMEA_ENABLED": "0",
         "GONGWU_AUTO_PROVISION": "1",
         "GONGWU_GATEWAY_REUSE_PORT": "1",
-        "GONGWU_DATA_DIR": str(args.out / "var"),
+        "GONGWU_DATA_DIR": str(scratch / "var"),
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    log = args.out / "gateway.log"
+    log = scratch / "gateway.log"
     gateways = []
     with open(log, "wb") as out:
         for i in range(args.gateways):
@@ -350,7 +352,8 @@ def main() -> None:
         "acked": acked,
     }  # fmt: skip
     (args.out / "results.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    (args.out / "tables.md").write_text(tables(summary))
+    print(tables(summary), flush=True)
+    print(f"results: {args.out / 'results.json'}; gateway log: {log}", flush=True)
     print(f"acked {acked:,}, stored {stored:,}", flush=True)
     if stored < acked:
         sys.exit("FAILED: fewer positions stored than acked")
