@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from gongwu.core.db import Database
 from gongwu.core.events import RedisBus
 from gongwu.devices.sim import FleetSimulator, Jt808Terminal, ring_path
-from gongwu.telematics.models import PositionRow, TrackState
+from gongwu.telematics import commands
+from gongwu.telematics.models import PositionRow, Terminal, TerminalCommand, TrackState
 from gongwu.telematics.state import shared_state
 from tests.browser import free_port
 from tests.conftest import REDIS_URL
@@ -145,6 +146,15 @@ async def test_killed_gateway_and_consumer_lose_nothing_acked(
     consumer_1.send_signal(signal.SIGKILL)
     for terminal in terminals[0::2]:
         terminal.port = ports[1]  # the balancer now sends them to the surviving gateway
+    # a command from "another process" reaches the terminal through Redis, whichever gateway holds it
+    async with pg_db.session() as session:
+        held = await session.get(Terminal, cars[1].terminal_id)
+        assert held is not None
+        command = await commands.create_command(session, held, "location_query", {}, None)
+        await session.commit()
+    bus = await connect_redis_bus()
+    await commands.publish_command(bus, command, held)
+    await bus.close()
     stats = await asyncio.wait_for(fleet, 120)
     assert stats.reports == CARS * REPORTS and stats.connects > CARS  # the terminals of the dead gateway came back
     assert all(t.stats.reports == REPORTS for t in terminals)
@@ -161,7 +171,11 @@ async def test_killed_gateway_and_consumer_lose_nothing_acked(
             ).all()
         )
     # every report was acked in the end (the simulator stops only then), and each is stored exactly once
-    assert per_car == {car.vehicle.id: REPORTS for car in cars}
+    # (+ 1 for the car that answered the location query: its answer is a position too)
+    assert per_car == {car.vehicle.id: REPORTS + (car is cars[1]) for car in cars}
+    async with pg_db.session() as session:
+        answered = await session.get(TerminalCommand, command.id)
+    assert answered is not None and (answered.status, answered.gateway_id) == ("answered", "gw-b")
 
     bus = await connect_redis_bus()
     try:
