@@ -169,6 +169,7 @@ def cjk_font() -> tuple[str, int]:
 
 def to_pdf(table: Table) -> bytes:
     from fpdf import FPDF
+    from fpdf.fonts import FontFace
 
     path, index = cjk_font()
     pdf = FPDF(orientation="L", unit="mm", format="A4")
@@ -183,7 +184,10 @@ def to_pdf(table: Table) -> bytes:
     scale = (pdf.w - pdf.l_margin - pdf.r_margin) / sum(table.widths)
     widths = tuple(w * scale for w in table.widths)
     pdf.set_font("cjk", size=7.5)
-    with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.2, first_row_as_headings=True) as grid:
+    headings = FontFace(emphasis="", fill_color=(235, 240, 246))
+    with pdf.table(
+        col_widths=widths, text_align="LEFT", line_height=4.2, first_row_as_headings=True, headings_style=headings
+    ) as grid:
         grid.row([str(h) for h in table.header])
         for row in table.rows:
             grid.row([_cell(v) for v in row])

@@ -40,7 +40,7 @@ class SupervisionSettings(BaseSettings):
     night_hours: tuple[int, int] = Field((1, 5), description="Local hours [from, to) that make 'the night'.")
     night_cluster_m: float = Field(500.0, gt=0, description="Night parking places this close are one place.")
     pattern_min_nights: int = Field(7, ge=1, description="Nights observed before unusual night parking is flagged.")
-    pattern_min_days: int = Field(4, ge=1, description="Days of a weekday observed before its rhythm is trusted.")
+    pattern_min_days: int = Field(3, ge=1, description="Days of a weekday observed before its rhythm is trusted.")
     rare_share: float = Field(
         0.1, gt=0, lt=1, description="Moving on a rest day in hours the car moved on at most this share of such days."
     )
