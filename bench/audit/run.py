@@ -154,7 +154,7 @@ def _leg(
         out.append((car.id, t, lat, lon, speed, True, car.odometer, d * 1000, car.fuel))
         previous = (lat, lon)
     car.at = to
-    return t, sum(0 for _ in ()) + km
+    return t, km
 
 
 def _park(car: Car, start: datetime, end: datetime, out: list[tuple]) -> None:
