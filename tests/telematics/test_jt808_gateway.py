@@ -277,3 +277,37 @@ def test_the_fast_location_ack_is_the_codecs_0x8001(phone: str) -> None:
     for serial, reply in ((1, 0x7E7D), (0xFFFF, 7), (0x7E, 0x7D)):
         key = j.AckKey(phone, "2013", 1, reply, 0x0200)
         assert location_ack(bytes.fromhex(phone), serial, reply, 0x0200) == j.general_response(key, serial=serial)
+
+
+async def test_a_driver_card_puts_the_driver_on_the_live_map(db: Database, gateways: GatewayFactory) -> None:
+    from gongwu.core.events import MemoryBus
+    from gongwu.telematics.consumers import ConsumerService
+    from gongwu.telematics.state import shared_state
+
+    from .conftest import gateway_settings
+
+    car = await provision_car(db)
+    bus = MemoryBus()
+    service = await gateways(bus=bus)
+    stop = asyncio.Event()
+    consumers = asyncio.create_task(
+        ConsumerService(db, bus, gateway_settings(), timezone="Asia/Shanghai", kinds=("live",)).run(stop)
+    )
+    client = await Jt808Client(car.identifier, service.ports["jt808"]).connect()
+    await client.login()
+    assert await client.report(location()) == 0
+    card = j.DriverIdentity(
+        1, datetime.now(UTC).replace(microsecond=0), 0, "马师傅", "110101199001011234", "北京交通委", "20300101"
+    )
+    serial = client.send(card)
+    assert (await client.expect(0x8001, serial)).body.result == 0  # type: ignore[attr-defined]
+    live = shared_state(bus).live
+    for _ in range(50):
+        record = (await live.get([car.vehicle.id])).get(car.vehicle.id, {})
+        if record.get("driver") == "马师傅" and record.get("lat"):
+            break
+        await asyncio.sleep(0.1)
+    assert record["driver"] == "马师傅" and record["lat"] == pytest.approx(39.9087)
+    await client.close()
+    stop.set()
+    await asyncio.wait_for(consumers, 10)
