@@ -24,6 +24,7 @@ from gongwu.core.identity import service as identity
 from gongwu.core.identity.models import OrgUnit
 from gongwu.dispatch.bookings.demo import seed_bookings
 from gongwu.dispatch.charging.demo import seed_charging
+from gongwu.dispatch.costs.demo import seed_costs
 from gongwu.dispatch.pooling.demo import seed_dispatch
 from gongwu.telematics import demo as telematics_demo
 
@@ -224,6 +225,7 @@ async def seed(db: Database) -> bool:
     settings = load_settings()
     await seed_bookings(db, settings.dispatch, settings.core.local_timezone)
     await seed_dispatch(db, settings.dispatch, settings.core.local_timezone, routing=_demo_routing(settings))
+    await seed_costs(db, settings.core.local_timezone, settings.costs)
     return True
 
 

@@ -28,7 +28,7 @@ from gongwu.dispatch.costs.models import CostEntry, MonthClose, TripCost
 from gongwu.dispatch.costs.recording import record, route
 from gongwu.dispatch.costs.settlement import Policy
 
-__all__ = ["CloseReport", "Policy", "close_due_months", "close_month", "record", "route", "settle"]
+__all__ = ["CloseReport", "Policy", "close_due_months", "close_month", "due_months", "record", "route", "settle"]
 
 
 async def settle(session: AsyncSession, booking_id: int, policy: Policy) -> list[TripCost]:
@@ -77,8 +77,9 @@ async def close_month(session: AsyncSession, month: str, policy: Policy) -> Clos
     return report
 
 
-async def close_due_months(session: AsyncSession, policy: Policy, today: datetime) -> list[CloseReport]:
-    """Close last month once ``close_after_days`` of this month have passed (and any older month left open)."""
+async def due_months(session: AsyncSession, policy: Policy, today: datetime) -> list[str]:
+    """Months to close now: last month once ``close_after_days`` of this month have passed, and any older month
+    with a car not closed yet."""
     local = ledger.local_day(today, policy.timezone)
     if local.day < policy.settings.close_after_days:
         return []
@@ -89,5 +90,9 @@ async def close_due_months(session: AsyncSession, policy: Policy, today: datetim
         )
     ).all()
     closed = set((await session.execute(select(MonthClose.month, MonthClose.vehicle_id))).all())
-    due = sorted({m for m, v in pairs if (m, v) not in closed})
-    return [await close_month(session, m, policy) for m in due]
+    return sorted({m for m, v in pairs if (m, v) not in closed})
+
+
+async def close_due_months(session: AsyncSession, policy: Policy, today: datetime) -> list[CloseReport]:
+    """Close every month that is due (in this session; the background closes one month per transaction)."""
+    return [await close_month(session, m, policy) for m in await due_months(session, policy, today)]

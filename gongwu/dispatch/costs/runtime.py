@@ -50,7 +50,10 @@ async def settle_from_bus(platform: Any, stop: asyncio.Event) -> None:
 
 
 async def housekeeping(platform: Any, stop: asyncio.Event) -> None:
+    """Hourly, starting a minute after start-up (one short transaction per step: SQLite has one writer)."""
     policy = policy_of(platform)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), 60)
     while not stop.is_set():
         try:
             now = datetime.now(UTC)
@@ -58,8 +61,12 @@ async def housekeeping(platform: Any, stop: asyncio.Event) -> None:
                 await sources.sync_charging(session, now - timedelta(days=2), now, policy)
                 await sources.sync_expenses(session, now - timedelta(days=2), now, policy)
                 await sources.accrue_month(session, ledger.month_of(ledger.local_day(now, policy.timezone)), policy)
-                await flows.close_due_months(session, policy, now)
                 await session.commit()
+                due = await flows.due_months(session, policy, now)
+            for month in due:
+                async with platform.db.session() as session:
+                    await flows.close_month(session, month, policy)
+                    await session.commit()
         except Exception:
             log.exception("costs housekeeping failed; trying again later")
         with contextlib.suppress(TimeoutError):

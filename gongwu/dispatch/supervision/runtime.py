@@ -57,6 +57,8 @@ def background_tasks(settings: SupervisionSettings, *, routing: Callable[[], Any
     async def nightly(platform: Any, stop: asyncio.Event) -> None:
         auditor = _auditor(platform, routing)
         zone = ZoneInfo(platform.settings.core.local_timezone)
+        with contextlib.suppress(TimeoutError):  # not in the way of start-up
+            await asyncio.wait_for(stop.wait(), 60)
         while not stop.is_set():
             try:
                 now = datetime.now(UTC).astimezone(zone)
