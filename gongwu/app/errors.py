@@ -21,7 +21,7 @@ from gongwu.core.errors import (
     Unavailable,
 )
 
-__all__ = ["STATUS", "error_body", "install"]
+__all__ = ["STATUS", "error_body", "install", "language_of"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,17 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def language_of(request: Request) -> str:
+    """ "zh" when the client's first choice in Accept-Language is Chinese, else "en" (API clients)."""
+    header = request.headers.get("accept-language", "")
+    first = header.split(",")[0].split(";")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"
+
+
+def _say(request: Request, en: str, zh: str) -> str:
+    return zh if language_of(request) == "zh" else en
+
+
 def _status_of(exc: DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
@@ -46,36 +57,42 @@ def _status_of(exc: DomainError) -> int:
     return 400
 
 
-async def _domain(_: Request, exc: Exception) -> JSONResponse:
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=_status_of(exc), headers=headers)
+    message = exc.localized(language_of(request))
+    return JSONResponse(error_body(exc.code, message, exc.details), status_code=_status_of(exc), headers=headers)
 
 
 def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(str(x) for x in loc if x != "body") or "body"
 
 
-async def _validation(_: Request, exc: Exception) -> JSONResponse:
+def _malformed(request: Request) -> JSONResponse:
+    message = _say(request, "The request body is not valid JSON.", "请求内容不是有效的 JSON。")
+    return JSONResponse(error_body("malformed_json", message), status_code=400)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return JSONResponse(error_body("malformed_json", "The request body is not valid JSON."), status_code=400)
+        return _malformed(request)
     fields = [{"field": _where(tuple(e.get("loc", ()))), "problem": e.get("msg", "")} for e in errors]
     summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
-    return JSONResponse(
-        error_body("invalid_input", f"The request is not valid — {summary}.", {"fields": fields}),
-        status_code=422,
-    )
+    message = _say(request, f"The request is not valid — {summary}.", f"请求内容不符合要求 — {summary}。")
+    return JSONResponse(error_body("invalid_input", message, {"fields": fields}), status_code=422)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     codes = {404: "http.not_found", 405: "http.method_not_allowed", 401: "auth.unauthenticated"}
     code = codes.get(exc.status_code, f"http.{exc.status_code}")
     message = exc.detail if isinstance(exc.detail, str) else "Request refused."
     if exc.status_code == 400 and "parsing the body" in message:  # undecodable bytes, before JSON parsing
-        return JSONResponse(error_body("malformed_json", "The request body is not valid JSON."), status_code=400)
+        return _malformed(request)
+    if exc.status_code == 404:
+        message = _say(request, "No such page or API route.", "没有这个页面或接口。")
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 

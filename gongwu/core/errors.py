@@ -1,7 +1,8 @@
 """The domain error tree.
 
 Every error a user can cause is a :class:`DomainError` with a stable ``code`` (``"budget.insufficient"``),
-a message a person understands, and optional ``details``. Services raise them; the composition root
+a message a person understands — in English, and in Chinese where ``message_zh`` is given (the composition
+root answers in the language the client asks for) — and optional ``details``. Services raise them; the composition root
 (``gongwu.app.errors``) maps each family to one HTTP status in one place. Nothing here knows about HTTP.
 """
 
@@ -26,10 +27,18 @@ class DomainError(Exception):
     code: str = "error"
     default_message: str = "The request could not be completed."
 
+    default_message_zh: str | None = None
+
     def __init__(
-        self, message: str | None = None, *, code: str | None = None, details: dict[str, Any] | None = None
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+        message_zh: str | None = None,
     ) -> None:
         self.message = message or self.default_message
+        self.message_zh = message_zh or (None if message else self.default_message_zh)
         if code is not None:
             self.code = code
         self.details: dict[str, Any] = dict(details or {})
@@ -38,8 +47,12 @@ class DomainError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
+    def localized(self, language: str) -> str:
+        """The message in ``language`` ("zh" or "en"); English when there is no Chinese text."""
+        return self.message_zh if language == "zh" and self.message_zh else self.message
+
+    def as_dict(self, language: str = "en") -> dict[str, Any]:
+        return {"code": self.code, "message": self.localized(language), "details": self.details}
 
 
 class InvalidInput(DomainError):
@@ -47,6 +60,7 @@ class InvalidInput(DomainError):
 
     code = "invalid_input"
     default_message = "The input is not valid."
+    default_message_zh = "输入不符合要求。"
 
 
 class NotFound(DomainError):
@@ -54,6 +68,7 @@ class NotFound(DomainError):
 
     code = "not_found"
     default_message = "Not found."
+    default_message_zh = "未找到。"
 
 
 class Conflict(DomainError):
@@ -61,6 +76,7 @@ class Conflict(DomainError):
 
     code = "conflict"
     default_message = "The request conflicts with the current state."
+    default_message_zh = "当前状态不允许此操作。"
 
 
 class Unauthenticated(DomainError):
@@ -68,6 +84,7 @@ class Unauthenticated(DomainError):
 
     code = "auth.unauthenticated"
     default_message = "Please log in."
+    default_message_zh = "请先登录。"
 
 
 class Forbidden(DomainError):
@@ -75,6 +92,7 @@ class Forbidden(DomainError):
 
     code = "auth.forbidden"
     default_message = "You are not allowed to do this."
+    default_message_zh = "您无权执行此操作。"
 
 
 class Unavailable(DomainError):
@@ -82,3 +100,4 @@ class Unavailable(DomainError):
 
     code = "unavailable"
     default_message = "This is not available right now."
+    default_message_zh = "该功能暂不可用。"

@@ -57,7 +57,7 @@ _bearer = HTTPBearer(auto_error=False, description="The access token from POST /
 
 async def principal_from_token(session: AsyncSession, tokens: TokenService, token: str | None) -> Principal:
     if not token:
-        raise Unauthenticated("Please log in.", code="auth.missing_token")
+        raise Unauthenticated("Please log in.", code="auth.missing_token", message_zh="请先登录。")
     principal = await load_principal(session, tokens.user_id(token, "access"))
     set_actor(session, Actor(principal.user_id, principal.username))
     return principal

@@ -63,3 +63,25 @@ def test_production_refuses_a_placeholder_secret() -> None:
     with pytest.raises(ValidationError, match="GONGWU_SECRET_KEY must be set"):
         CoreSettings(env="production")
     assert CoreSettings(env="production", secret_key="x" * 40).env == "production"
+
+
+async def test_errors_speak_the_language_the_client_asks_for(api: httpx.AsyncClient, db: Database) -> None:
+    async with db.session() as s:
+        organ = await f.unit(s, name="市应急管理局")
+        manager = await f.user(s, organ, "fleet_manager")
+        await s.commit()
+    headers = await f.login(api, manager)
+    car = {"plate": "京A1234", "unit_id": organ.id, "category": "other", "energy_type": "fuel", "seats": 5}
+    english = await api.post("/api/fleet/vehicles", json=car, headers=headers)
+    chinese = await api.post("/api/fleet/vehicles", json=car, headers=headers | {"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert english.json()["error"]["code"] == chinese.json()["error"]["code"] == "fleet.bad_plate"
+    assert "is not a valid Chinese licence plate" in english.json()["error"]["message"]
+    assert chinese.json()["error"]["message"] == "“京A1234”不是有效的车牌号（例如 京A12345，新能源车如 京AD12345）。"
+    wrong = await api.post(
+        "/api/auth/login", json={"username": "nobody", "password": "x"}, headers={"Accept-Language": "zh-CN"}
+    )
+    assert wrong.json()["error"]["message"] == "用户名或密码错误。"
+    malformed = await api.post(
+        "/api/auth/login", content=b"{", headers={"Content-Type": "application/json", "Accept-Language": "zh"}
+    )
+    assert malformed.json()["error"]["message"] == "请求内容不是有效的 JSON。"

@@ -1,4 +1,7 @@
-// The HTTP API client of every page: bearer tokens kept in localStorage, refreshed once on expiry.
+// The HTTP API client of every page: bearer tokens kept in localStorage, refreshed once on expiry; errors come
+// back in the language the page shows.
+import { getLocale } from './i18n.js';
+
 const STORE = 'gongwu.tokens';
 
 export class ApiError extends Error {
@@ -37,7 +40,7 @@ async function refresh() {
 }
 
 export async function request(method, path, body, { auth = true, retry = true } = {}) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', 'Accept-Language': getLocale() === 'en' ? 'en' : 'zh-CN' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (auth && tokens()) headers.Authorization = `Bearer ${tokens().access_token}`;
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -43,6 +43,7 @@ def check_economic_class(code: str) -> str:
         raise InvalidInput(
             f"Unknown economic class {code!r}.",
             code="budget.unknown_economic_class",
+            message_zh=f"未知的经济分类 {code!r}。",
             details={"known": sorted(ECONOMIC_CLASSES)},
         )
     return code
@@ -54,5 +55,6 @@ def check_functional_class(code: str) -> str:
         raise InvalidInput(
             f"A functional class has 3, 5 or 7 digits (类/款/项), not {code!r}.",
             code="budget.bad_functional_class",
+            message_zh=f"功能分类应为 3、5 或 7 位数字（类/款/项），而不是 {code!r}。",
         )
     return code

@@ -33,7 +33,9 @@ async def _visible_line(session: DbSession, principal: Principal, line_id: int, 
     if not principal.sees_path(unit.path):
         if writing:
             principal.check_unit(unit, writing=True)
-        raise NotFound(f"Budget line {line_id} not found.", code="budget.line_not_found")
+        raise NotFound(
+            f"Budget line {line_id} not found.", code="budget.line_not_found", message_zh=f"未找到预算指标 {line_id}。"
+        )
     return line
 
 
@@ -102,7 +104,7 @@ async def reserve(
 ) -> EntryOut:
     await _visible_line(session, principal, line_id, writing=True)
     if body.amount is None:
-        raise InvalidInput("A reservation needs an amount.", code="budget.bad_amount")
+        raise InvalidInput("A reservation needs an amount.", code="budget.bad_amount", message_zh="预留须填写金额。")
     entry = await service.reserve(
         session,
         line_id,
@@ -122,7 +124,7 @@ async def charge(
 ) -> EntryOut:
     await _visible_line(session, principal, line_id, writing=True)
     if body.amount is None:
-        raise InvalidInput("A charge needs an amount.", code="budget.bad_amount")
+        raise InvalidInput("A charge needs an amount.", code="budget.bad_amount", message_zh="支出须填写金额。")
     entry = await service.charge(
         session,
         line_id,

@@ -52,18 +52,23 @@ def _money(amount: Decimal | int | str, what: str = "amount") -> Decimal:
     try:
         value = Decimal(amount)
     except Exception:
-        raise InvalidInput(f"The {what} {amount!r} is not a number.", code="budget.bad_amount") from None
+        raise InvalidInput(
+            f"The {what} {amount!r} is not a number.", code="budget.bad_amount", message_zh=f"{amount!r} 不是数字。"
+        ) from None
     if not value.is_finite() or value <= 0 or value != value.quantize(CENT):
         raise InvalidInput(
             f"The {what} must be a positive number of yuan with at most two decimals, not {amount}.",
             code="budget.bad_amount",
+            message_zh=f"金额须为正数（元），最多两位小数，而不是 {amount}。",
         )
     return value
 
 
 async def create_fiscal_year(session: AsyncSession, year: int) -> FiscalYear:
     if not 2000 <= year <= 2100:
-        raise InvalidInput(f"{year} is not a plausible fiscal year.", code="budget.bad_year")
+        raise InvalidInput(
+            f"{year} is not a plausible fiscal year.", code="budget.bad_year", message_zh=f"{year} 不是合理的预算年度。"
+        )
     fy = await session.get(FiscalYear, year)
     if fy is None:
         fy = FiscalYear(year=year, status="open")
@@ -86,10 +91,14 @@ async def create_line(
     check_functional_class(functional_class)
     value = _money(amount)
     if await session.get(OrgUnit, unit_id) is None:
-        raise NotFound(f"Unit {unit_id} not found.", code="identity.unit_not_found")
+        raise NotFound(
+            f"Unit {unit_id} not found.", code="identity.unit_not_found", message_zh=f"未找到单位 {unit_id}。"
+        )
     fy = await session.get(FiscalYear, year)
     if fy is None:
-        raise NotFound(f"Fiscal year {year} does not exist.", code="budget.year_not_found")
+        raise NotFound(
+            f"Fiscal year {year} does not exist.", code="budget.year_not_found", message_zh=f"预算年度 {year} 不存在。"
+        )
     duplicate = await session.scalar(
         select(BudgetLine.id).where(
             BudgetLine.unit_id == unit_id,
@@ -99,7 +108,11 @@ async def create_line(
         )
     )
     if duplicate:
-        raise Conflict("This unit already has a line for that year and class.", code="budget.line_exists")
+        raise Conflict(
+            "This unit already has a line for that year and class.",
+            code="budget.line_exists",
+            message_zh="该单位当年此分类的预算指标已存在。",
+        )
     line = BudgetLine(
         unit_id=unit_id,
         year=year,
@@ -121,7 +134,9 @@ async def get_line(session: AsyncSession, line_id: int, *, lock: bool = False) -
         query = query.with_for_update()
     line = await session.scalar(query)
     if line is None:
-        raise NotFound(f"Budget line {line_id} not found.", code="budget.line_not_found")
+        raise NotFound(
+            f"Budget line {line_id} not found.", code="budget.line_not_found", message_zh=f"未找到预算指标 {line_id}。"
+        )
     return line
 
 
@@ -129,7 +144,9 @@ async def find_line(session: AsyncSession, unit_id: int, year: int, economic_cla
     """The line a unit's cost of this class goes to: the unit's own, else its nearest ancestor's."""
     unit = await session.get(OrgUnit, unit_id)
     if unit is None:
-        raise NotFound(f"Unit {unit_id} not found.", code="identity.unit_not_found")
+        raise NotFound(
+            f"Unit {unit_id} not found.", code="identity.unit_not_found", message_zh=f"未找到单位 {unit_id}。"
+        )
     chain = [int(x) for x in unit.path.strip("/").split("/") if x]
     lines = (
         await session.scalars(
@@ -148,6 +165,7 @@ async def find_line(session: AsyncSession, unit_id: int, year: int, economic_cla
     raise Conflict(
         f"No {year} budget line for {name} ({economic_class}) covers {unit.name}.",
         code="budget.no_line",
+        message_zh=f"没有覆盖{unit.name}的 {year} 年{name}（{economic_class}）预算指标。",
         details={"unit_id": unit_id, "year": year, "economic_class": economic_class},
     )
 
@@ -155,7 +173,11 @@ async def find_line(session: AsyncSession, unit_id: int, year: int, economic_cla
 async def _ensure_open(session: AsyncSession, line: BudgetLine) -> None:
     fy = await session.get(FiscalYear, line.year)
     if fy is None or fy.status != "open":
-        raise Conflict(f"Fiscal year {line.year} is closed.", code="budget.year_closed")
+        raise Conflict(
+            f"Fiscal year {line.year} is closed.",
+            code="budget.year_closed",
+            message_zh=f"预算年度 {line.year} 已关闭。",
+        )
 
 
 async def _move(session: AsyncSession, line_id: int, *, reserved: Decimal, charged: Decimal) -> bool:
@@ -179,6 +201,7 @@ def _insufficient(line: BudgetLine, amount: Decimal) -> Conflict:
     return Conflict(
         f"Budget line “{line.name}” has {line.available} yuan available; {amount} yuan is needed.",
         code="budget.insufficient",
+        message_zh=f"预算指标“{line.name}”可用 {line.available} 元，需要 {amount} 元，额度不足。",
         details={"line_id": line.id, "available": str(line.available), "requested": str(amount)},
     )
 
@@ -230,7 +253,11 @@ async def release(
     if value <= 0:
         return None
     if not await _move(session, line_id, reserved=-value, charged=Decimal(0)):
-        raise Conflict("The reservation changed meanwhile; try again.", code="budget.concurrent_change")
+        raise Conflict(
+            "The reservation changed meanwhile; try again.",
+            code="budget.concurrent_change",
+            message_zh="预留金额刚被修改，请重试。",
+        )
     return await _entry(session, line_id, "release", value, -value, Decimal(0), source_type, source_id, note, actor_id)
 
 
@@ -263,6 +290,7 @@ async def adjust_amount(session: AsyncSession, line_id: int, new_amount: Decimal
         raise Conflict(
             f"The line already has {line.reserved + line.charged} yuan reserved or charged.",
             code="budget.below_committed",
+            message_zh=f"该指标已预留或支出 {line.reserved + line.charged} 元，调整后的金额不能低于此数。",
         )
     delta = value - line.amount
     line.amount = value

@@ -33,6 +33,7 @@ def normalise_plate(plate: str) -> str:
     raise InvalidInput(
         f"“{plate}” is not a valid Chinese licence plate (e.g. 京A12345, or 京AD12345 for a new-energy car).",
         code="fleet.bad_plate",
+        message_zh=f"“{plate}”不是有效的车牌号（例如 京A12345，新能源车如 京AD12345）。",
         details={"plate": plate},
     )
 
@@ -54,6 +55,7 @@ def normalise_vin(vin: str) -> str:
         raise InvalidInput(
             f"A VIN has 17 characters, digits and letters other than I, O and Q; got {vin!r}.",
             code="fleet.bad_vin",
+            message_zh=f"车架号应为 17 位数字和字母（不含 I、O、Q），而不是 {vin!r}。",
             details={"vin": vin},
         )
     expected = vin_check_digit(value)
@@ -61,6 +63,7 @@ def normalise_vin(vin: str) -> str:
         raise InvalidInput(
             f"VIN {value} fails its check digit (position 9 should be {expected}, not {value[8]}).",
             code="fleet.bad_vin_check_digit",
+            message_zh=f"车架号 {value} 校验位不符（第 9 位应为 {expected}，而不是 {value[8]}）。",
             details={"vin": vin, "expected": expected},
         )
     return value

@@ -84,7 +84,7 @@ async def update_vehicle(
     vehicle = await service.get_vehicle(session, principal, vehicle_id)
     changes = body.model_dump(exclude_unset=True)
     if not changes:
-        raise InvalidInput("Nothing to change.", code="fleet.empty_change")
+        raise InvalidInput("Nothing to change.", code="fleet.empty_change", message_zh="没有需要修改的内容。")
     if "unit_id" in changes:
         principal.check_unit(await get_unit(session, changes["unit_id"]), writing=True)
     vehicle = await service.update_vehicle(session, vehicle, changes)

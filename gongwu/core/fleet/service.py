@@ -64,14 +64,20 @@ LICENCE_CLASSES = ("A1", "A2", "A3", "B1", "B2", "C1", "C2")
 
 def _choice(value: str, allowed: dict[str, Any] | tuple[str, ...], what: str, code: str) -> str:
     if value not in allowed:
-        raise InvalidInput(f"{what} must be one of {list(allowed)}, not {value!r}.", code=code)
+        raise InvalidInput(
+            f"{what} must be one of {list(allowed)}, not {value!r}.",
+            code=code,
+            message_zh=f"{what} 须为 {list(allowed)} 之一，而不是 {value!r}。",
+        )
     return value
 
 
 async def _unit(session: AsyncSession, unit_id: int) -> OrgUnit:
     unit = await session.get(OrgUnit, unit_id)
     if unit is None:
-        raise NotFound(f"Unit {unit_id} not found.", code="identity.unit_not_found")
+        raise NotFound(
+            f"Unit {unit_id} not found.", code="identity.unit_not_found", message_zh=f"未找到单位 {unit_id}。"
+        )
     return unit
 
 
@@ -91,6 +97,7 @@ async def _check_quota(session: AsyncSession, unit_id: int, category: str, *, ad
             f"{unit.name} may hold {allowed} {CATEGORIES[category][0]} car(s) and holds {used}; "
             "adding another would exceed its quota (编制).",
             code="fleet.quota_exceeded",
+            message_zh=f"{unit.name}的{CATEGORIES[category][0]}编制为 {allowed} 辆、已有 {used} 辆，再增加将超出编制。",
             details={"unit_id": unit_id, "category": category, "allowed": allowed, "used": used},
         )
 
@@ -121,14 +128,26 @@ async def create_vehicle(
     _choice(energy_type, ENERGY_TYPES, "Energy type", "fleet.bad_energy_type")
     _choice(status, STATUSES, "Status", "fleet.bad_status")
     if not 1 <= seats <= 60:
-        raise InvalidInput(f"A car has 1 to 60 seats, not {seats}.", code="fleet.bad_seats")
+        raise InvalidInput(
+            f"A car has 1 to 60 seats, not {seats}.",
+            code="fleet.bad_seats",
+            message_zh=f"座位数应在 1 到 60 之间，而不是 {seats}。",
+        )
     if energy_type in ("bev", "phev") and not battery_kwh:
-        raise InvalidInput("A new-energy car needs its battery capacity (kWh).", code="fleet.battery_required")
+        raise InvalidInput(
+            "A new-energy car needs its battery capacity (kWh).",
+            code="fleet.battery_required",
+            message_zh="新能源车须填写电池容量（kWh）。",
+        )
     await _unit(session, unit_id)
     if await session.scalar(select(Vehicle.id).where(Vehicle.plate == plate)):
-        raise Conflict(f"A car with plate {plate} exists already.", code="fleet.plate_taken")
+        raise Conflict(
+            f"A car with plate {plate} exists already.", code="fleet.plate_taken", message_zh=f"车牌 {plate} 已登记。"
+        )
     if vin and await session.scalar(select(Vehicle.id).where(Vehicle.vin == vin)):
-        raise Conflict(f"A car with VIN {vin} exists already.", code="fleet.vin_taken")
+        raise Conflict(
+            f"A car with VIN {vin} exists already.", code="fleet.vin_taken", message_zh=f"车架号 {vin} 已登记。"
+        )
     if status not in UNCOUNTED:
         await _check_quota(session, unit_id, category)
     vehicle = Vehicle(
@@ -189,7 +208,9 @@ async def get_vehicle(session: AsyncSession, principal: Principal | None, vehicl
         query = query.where(clause)
     vehicle = await session.scalar(query)
     if vehicle is None:
-        raise NotFound(f"Vehicle {vehicle_id} not found.", code="fleet.vehicle_not_found")
+        raise NotFound(
+            f"Vehicle {vehicle_id} not found.", code="fleet.vehicle_not_found", message_zh=f"未找到车辆 {vehicle_id}。"
+        )
     return vehicle
 
 
@@ -222,7 +243,7 @@ async def list_vehicles(
 async def set_quota(session: AsyncSession, unit_id: int, category: str, allowed: int) -> VehicleQuota:
     _choice(category, CATEGORIES, "Category", "fleet.bad_category")
     if allowed < 0:
-        raise InvalidInput("A quota cannot be negative.", code="fleet.bad_quota")
+        raise InvalidInput("A quota cannot be negative.", code="fleet.bad_quota", message_zh="编制数不能为负。")
     await _unit(session, unit_id)
     used = await session.scalar(
         select(func.count(Vehicle.id)).where(
@@ -233,6 +254,7 @@ async def set_quota(session: AsyncSession, unit_id: int, category: str, allowed:
         raise Conflict(
             f"The unit already holds {used} such cars; retire or transfer some before lowering the quota.",
             code="fleet.quota_below_use",
+            message_zh=f"该单位已有 {used} 辆此类车辆，请先报废或调出后再调低编制。",
         )
     quota = await session.get(VehicleQuota, (unit_id, category))
     if quota is None:
@@ -299,7 +321,9 @@ async def get_driver(session: AsyncSession, principal: Principal | None, driver_
         query = query.where(clause)
     driver = await session.scalar(query)
     if driver is None:
-        raise NotFound(f"Driver {driver_id} not found.", code="fleet.driver_not_found")
+        raise NotFound(
+            f"Driver {driver_id} not found.", code="fleet.driver_not_found", message_zh=f"未找到驾驶员 {driver_id}。"
+        )
     return driver
 
 
@@ -320,9 +344,17 @@ async def create_seal(
     unit_id: int | None = None,
 ) -> VehicleSeal:
     if (vehicle_id is None) == (unit_id is None):
-        raise InvalidInput("Seal either one car or every car of one unit.", code="fleet.bad_seal_target")
+        raise InvalidInput(
+            "Seal either one car or every car of one unit.",
+            code="fleet.bad_seal_target",
+            message_zh="封存对象须为一辆车或一个单位的全部车辆。",
+        )
     if ends_at <= starts_at:
-        raise InvalidInput("A sealed period must end after it starts.", code="fleet.bad_seal_period")
+        raise InvalidInput(
+            "A sealed period must end after it starts.",
+            code="fleet.bad_seal_period",
+            message_zh="封存结束时间须晚于开始时间。",
+        )
     seal = VehicleSeal(vehicle_id=vehicle_id, unit_id=unit_id, starts_at=starts_at, ends_at=ends_at, reason=reason)
     session.add(seal)
     await session.flush()

@@ -34,6 +34,7 @@ class Principal:
             raise Forbidden(
                 f"Your roles do not include the permission {permission!r}.",
                 code="auth.permission_denied",
+                message_zh=f"您的角色没有权限 {permission!r}。",
                 details={"permission": permission},
             )
 
@@ -56,6 +57,9 @@ class Principal:
             raise Forbidden(
                 f"You act for {self.unit_path!r} and cannot act for unit {unit.code}.",
                 code="auth.out_of_scope",
+                message_zh=f"您只能为本单位及下属单位办理，不能为单位 {unit.code} 办理。",
                 details={"unit_id": unit.id},
             )
-        raise NotFound(f"Unit {unit.id} not found.", code="identity.unit_not_found")
+        raise NotFound(
+            f"Unit {unit.id} not found.", code="identity.unit_not_found", message_zh=f"未找到单位 {unit.id}。"
+        )

@@ -42,5 +42,7 @@ def rank(code: str) -> Rank:
         from gongwu.core.errors import InvalidInput
 
         raise InvalidInput(
-            f"Unknown rank {code!r}; use one of: {', '.join(RANKS)}.", code="identity.unknown_rank"
+            f"Unknown rank {code!r}; use one of: {', '.join(RANKS)}.",
+            code="identity.unknown_rank",
+            message_zh=f"未知职级 {code!r}；可选：{'、'.join(RANKS)}。",
         ) from None

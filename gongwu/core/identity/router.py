@@ -121,7 +121,9 @@ async def _visible_user(session: DbSession, principal: Principal, user_id: int, 
     if not principal.sees_path(unit.path):
         if writing:
             principal.check_unit(unit, writing=True)
-        raise NotFound(f"User {user_id} not found.", code="identity.user_not_found")
+        raise NotFound(
+            f"User {user_id} not found.", code="identity.user_not_found", message_zh=f"未找到用户 {user_id}。"
+        )
     return user
 
 
@@ -133,6 +135,7 @@ def _check_grantable(principal: Principal, roles: list[str]) -> None:
         raise Forbidden(
             f"Only an administrator can grant the bureau-wide roles {wide}.",
             code="identity.role_not_grantable",
+            message_zh=f"只有系统管理员可以授予全局角色 {wide}。",
         )
 
 

@@ -41,7 +41,9 @@ MIN_PASSWORD = 8
 async def get_unit(session: AsyncSession, unit_id: int) -> OrgUnit:
     unit = await session.get(OrgUnit, unit_id)
     if unit is None:
-        raise NotFound(f"Unit {unit_id} not found.", code="identity.unit_not_found")
+        raise NotFound(
+            f"Unit {unit_id} not found.", code="identity.unit_not_found", message_zh=f"未找到单位 {unit_id}。"
+        )
     return unit
 
 
@@ -55,9 +57,17 @@ async def create_unit(
     name_en: str | None = None,
 ) -> OrgUnit:
     if kind not in UNIT_KINDS:
-        raise InvalidInput(f"Unit kind must be one of {sorted(UNIT_KINDS)}.", code="identity.bad_unit_kind")
+        raise InvalidInput(
+            f"Unit kind must be one of {sorted(UNIT_KINDS)}.",
+            code="identity.bad_unit_kind",
+            message_zh="单位类型须为 bureau（机关）、department（内设机构）或 office（处室）。",
+        )
     if await session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)):
-        raise Conflict(f"A unit with code {code!r} exists already.", code="identity.unit_code_taken")
+        raise Conflict(
+            f"A unit with code {code!r} exists already.",
+            code="identity.unit_code_taken",
+            message_zh=f"单位代码 {code!r} 已被使用。",
+        )
     parent = await get_unit(session, parent_id) if parent_id is not None else None
     unit = OrgUnit(code=code, name=name, name_en=name_en, kind=kind, parent_id=parent_id, path="")
     session.add(unit)
@@ -78,19 +88,29 @@ async def list_units(session: AsyncSession, principal: Principal) -> Sequence[Or
 async def get_user(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound(f"User {user_id} not found.", code="identity.user_not_found")
+        raise NotFound(
+            f"User {user_id} not found.", code="identity.user_not_found", message_zh=f"未找到用户 {user_id}。"
+        )
     return user
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"A password needs at least {MIN_PASSWORD} characters.", code="identity.weak_password")
+        raise InvalidInput(
+            f"A password needs at least {MIN_PASSWORD} characters.",
+            code="identity.weak_password",
+            message_zh=f"密码至少需要 {MIN_PASSWORD} 个字符。",
+        )
 
 
 def _check_roles(roles: Sequence[str]) -> None:
     unknown = sorted(set(roles) - ROLES.keys())
     if unknown:
-        raise InvalidInput(f"Unknown roles {unknown}; use some of {sorted(ROLES)}.", code="identity.unknown_role")
+        raise InvalidInput(
+            f"Unknown roles {unknown}; use some of {sorted(ROLES)}.",
+            code="identity.unknown_role",
+            message_zh=f"未知角色 {unknown}。",
+        )
 
 
 async def create_user(
@@ -109,7 +129,11 @@ async def create_user(
     _check_roles(roles)
     await get_unit(session, unit_id)
     if await session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-        raise Conflict(f"The username {username!r} is taken.", code="identity.username_taken")
+        raise Conflict(
+            f"The username {username!r} is taken.",
+            code="identity.username_taken",
+            message_zh=f"用户名 {username!r} 已被使用。",
+        )
     user = User(
         username=username,
         full_name=full_name,
@@ -184,9 +208,11 @@ async def list_users(session: AsyncSession, principal: Principal, *, unit_id: in
 async def authenticate(session: AsyncSession, username: str, password: str) -> User:
     user = await session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None or not verify_password(user.password_hash, password):
-        raise Unauthenticated("Wrong username or password.", code="auth.bad_credentials")
+        raise Unauthenticated(
+            "Wrong username or password.", code="auth.bad_credentials", message_zh="用户名或密码错误。"
+        )
     if user.disabled:
-        raise Unauthenticated("This account is disabled.", code="auth.user_disabled")
+        raise Unauthenticated("This account is disabled.", code="auth.user_disabled", message_zh="该账号已停用。")
     return user
 
 
@@ -194,9 +220,9 @@ async def load_principal(session: AsyncSession, user_id: int) -> Principal:
     """The acting principal for a user id from a token; disabled or removed users are refused."""
     user = await session.get(User, user_id)
     if user is None:
-        raise Unauthenticated("The account no longer exists.", code="auth.token_invalid")
+        raise Unauthenticated("The account no longer exists.", code="auth.token_invalid", message_zh="该账号已不存在。")
     if user.disabled:
-        raise Unauthenticated("This account is disabled.", code="auth.user_disabled")
+        raise Unauthenticated("This account is disabled.", code="auth.user_disabled", message_zh="该账号已停用。")
     unit = await get_unit(session, user.unit_id)
     roles = frozenset(await roles_of(session, user.id))
     return Principal(

@@ -64,12 +64,22 @@ class TokenService:
                 token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub", "typ"]}
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthenticated("Your session has expired; log in again.", code="auth.token_expired") from None
+            raise Unauthenticated(
+                "Your session has expired; log in again.",
+                code="auth.token_expired",
+                message_zh="登录已过期，请重新登录。",
+            ) from None
         except jwt.PyJWTError:
-            raise Unauthenticated("The token is not valid.", code="auth.token_invalid") from None
+            raise Unauthenticated(
+                "The token is not valid.", code="auth.token_invalid", message_zh="令牌无效。"
+            ) from None
         if claims.get("typ") != kind:
-            raise Unauthenticated(f"An {kind} token is needed here.", code="auth.token_invalid")
+            raise Unauthenticated(
+                f"An {kind} token is needed here.", code="auth.token_invalid", message_zh="令牌类型不对。"
+            )
         try:
             return int(claims["sub"])
         except (TypeError, ValueError):
-            raise Unauthenticated("The token is not valid.", code="auth.token_invalid") from None
+            raise Unauthenticated(
+                "The token is not valid.", code="auth.token_invalid", message_zh="令牌无效。"
+            ) from None
