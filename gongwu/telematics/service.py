@@ -85,8 +85,12 @@ def _range(start: datetime | None, end: datetime | None) -> tuple[datetime, date
 
 
 async def live_position(bus: EventBus, vehicle_id: int | str) -> tuple[float, float] | None:
-    """Where the car is now (its last known coordinates), or None."""
-    record = (await shared_state(bus).live.get([int(vehicle_id)])).get(int(vehicle_id))
+    """Where the car is now (its last known coordinates), or None (also for an id that is no car's)."""
+    try:
+        vid = int(vehicle_id)
+    except (TypeError, ValueError):
+        return None
+    record = (await shared_state(bus).live.get([vid])).get(vid)
     if not record or record.get("lat") is None or record.get("lon") is None:
         return None
     return float(record["lat"]), float(record["lon"])
