@@ -91,3 +91,50 @@ async def test_every_postgres_write_path_stores_a_row_once(pg_db: Database, mode
     await store.close()
     async with pg_db.session() as session:
         assert await session.scalar(select(func.count()).select_from(PositionRow)) == 51
+
+
+async def test_the_writer_acks_in_order_and_only_after_each_batch_is_written() -> None:
+    """Batches written two at a time still release their acks (and publish) in the order they were queued; an
+    overfull queue is cut into batches of max_rows; a failing write is retried and holds its acks back."""
+    import asyncio
+
+    from gongwu.telematics.pipeline import BatchWriter
+
+    class Store:
+        def __init__(self) -> None:
+            self.batches: list[int] = []
+            self.fail_once = True
+
+        async def open(self) -> None: ...
+
+        async def close(self) -> None: ...
+
+        async def write(self, records: list[tuple[object, ...]]) -> None:
+            await asyncio.sleep(0.05 if len(self.batches) % 2 == 0 else 0.0)  # the first of two finishes last
+            if self.fail_once and len(self.batches) == 1:
+                self.fail_once = False
+                raise OSError("database restarting")
+            self.batches.append(len(records))
+
+    published: list[int] = []
+
+    async def publish(fixes: list[Fix]) -> None:
+        published.extend(f.digest for f in fixes)
+
+    store = Store()
+    writer = BatchWriter(store, publish, max_rows=10, max_ms=5, concurrency=2)
+    acked: list[int] = []
+    fixes = [fix(1, NOW + timedelta(seconds=i)) for i in range(35)]
+    for i, f in enumerate(fixes):
+        writer.add([f], lambda i=i: acked.append(i))
+    stop = asyncio.Event()
+    running = asyncio.create_task(writer.run(stop))
+    for _ in range(100):
+        if len(acked) == 35:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await running
+    assert acked == list(range(35))
+    assert sorted(store.batches) == [5, 10, 10, 10] and writer.stored == 35 and writer.pending == 0
+    assert published == [f.digest for f in fixes]

@@ -128,7 +128,7 @@ class BatchWriter:
 
     async def flush(self) -> None:
         """Write whatever is queued and wait until every batch is released."""
-        if self._current.items:
+        while self._current.items:  # more than max_rows may be queued: every part gets its batch
             await self._slots.acquire()
             self._seal()
         while self._tasks:
