@@ -76,7 +76,8 @@ def serve(env: dict[str, str], *extra: str) -> Iterator[str]:
 
 def demo_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GONGWU_")}
-    return env | {"GONGWU_DATA_DIR": str(data_dir), "GONGWU_ENV": "development"} | extra
+    ports = {f"GONGWU_{p}_PORT": "0" for p in ("JT808", "GB32960", "NMEA")}  # free ports: parallel runs never collide
+    return env | {"GONGWU_DATA_DIR": str(data_dir), "GONGWU_ENV": "development"} | ports | extra
 
 
 @pytest.fixture
