@@ -25,10 +25,11 @@ from gongwu.dispatch.bookings.models import Booking
 from gongwu.dispatch.charging import service as charging
 from gongwu.dispatch.costs.models import FuelTransaction
 from gongwu.dispatch.driving import service as driving
-from gongwu.dispatch.supervision import patterns, rules, store
+from gongwu.dispatch.supervision import patterns, rules
 from gongwu.dispatch.supervision.models import AuditRun, Finding, VehiclePattern
 from gongwu.dispatch.supervision.settings import SupervisionSettings
 from gongwu.routing.types import LatLon
+from gongwu.telematics import bulk as store
 from gongwu.telematics import service as telematics
 from gongwu.telematics.consumers.rules import Calendars, Seals
 

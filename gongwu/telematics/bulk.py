@@ -1,9 +1,9 @@
-"""Bulk reads of one day of telematics for the nightly audit, in SQL.
+"""Bulk reads of a day of the whole fleet, in SQL: the telematics service for fleet-wide analyses.
 
-The per-car service calls of :mod:`gongwu.telematics.service` are right for one trip, but the nightly audit of a
-large fleet reads a whole day at once: the day's closed trips and stops, and per car its GPS distance, terminal
-odometer, the hours it moved and where it spent the night — straight from telematics' documented storage
-(``trip``, ``vehicle_stop``, ``vehicle_position``: docs/telematics.md), read-only. On PostgreSQL the day's
+The per-car calls of :mod:`gongwu.telematics.service` are right for one trip; the nightly audit of a large fleet
+(``dispatch.supervision``) reads a whole day at once: the day's closed trips and stops, and per car its GPS
+distance, terminal odometer, the hours it moved and where it spent the night — from telematics' own tables,
+read-only, so other packages never touch them. On PostgreSQL the day's
 partition is aggregated by PostGIS (``ST_Length(ST_MakeLine(geom ORDER BY device_time)::geography)``) in one
 statement and streamed per car; on SQLite the pipeline's own point-to-point distances are summed.
 """
