@@ -102,6 +102,85 @@ def postgres() -> Iterator[str]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+class ThrowawayPostgres:
+    """A PostgreSQL cluster of our own on a free loopback port, for tests that stop and start the server (the
+    shared one must never be restarted). ``start()`` / ``stop(mode)`` / ``remove()``; ``url(database)``."""
+
+    def __init__(self, port: int | None = None) -> None:
+        subprocess.run([APT, "postgresql", "postgresql-15-postgis-3"], check=True)
+        initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))[-1]
+        self.bindir = Path(initdb).parent
+        self.workdir = tempfile.mkdtemp(prefix="gongwu-pg-")
+        if os.geteuid() == 0:
+            shutil.chown(self.workdir, "postgres")
+        self.port = port or free_port()
+        run_as_postgres(str(initdb), "-D", f"{self.workdir}/data", "-U", "postgres", "--auth=trust", "-E", "UTF8")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        run_as_postgres(
+            str(self.bindir / "pg_ctl"), "-D", f"{self.workdir}/data", "-w", "-l", f"{self.workdir}/log",
+            "-o", options, "start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        """``fast`` (clean) or ``immediate`` (as after a crash: every connection dropped, recovery on start)."""
+        run_as_postgres(str(self.bindir / "pg_ctl"), "-D", f"{self.workdir}/data", "-w", "-m", mode, "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop("immediate")
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class ThrowawayRedis:
+    """A redis-server of our own on a free loopback port (appendonly, fsync always: a kill loses nothing);
+    ``kill()`` it, ``start()`` it again, or ``wipe()`` its files first (a Redis that lost its data)."""
+
+    def __init__(self, port: int | None = None) -> None:
+        if shutil.which("redis-server") is None:
+            subprocess.run([APT, "redis-server"], check=True)
+        self.port = port or free_port()
+        self.workdir = tempfile.mkdtemp(prefix="gongwu-redis-")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.workdir,
+             "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(200):
+            if redis_answers(self.port):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on {self.port}")
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+            self.proc = None
+
+    def wipe(self) -> None:
+        for entry in Path(self.workdir).iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+    def remove(self) -> None:
+        self.kill()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
 def redis_answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as s:

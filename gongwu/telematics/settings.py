@@ -54,6 +54,45 @@ class TelematicsSettings(BaseSettings):
         description="A connection that sends this many bytes that are no frame, or 20 undecodable frames in a "
         "row, is closed (a garbage flood closes that connection and no other).",
     )
+    max_frames_per_s: float = Field(
+        100.0,
+        gt=0,
+        description="Frames one connection may send per second on average; a faster sender is slowed down (its "
+        "connection is read no faster), never cut off.",
+    )
+    frame_burst: int = Field(
+        1000, ge=1, description="Frames one connection may send at once above that rate (a blind-area upload)."
+    )
+    gb32960_max_frame_bytes: int = Field(
+        16_384,
+        ge=1024,
+        le=65_560,
+        description="Longest GB/T 32960 frame accepted (the standard allows 64 KiB; a real report is a few KiB). "
+        "JT/T 808 frames are at most 4 KiB and NMEA lines 256 bytes by their standards.",
+    )
+    write_buffer_max_bytes: int = Field(
+        262_144,
+        ge=4096,
+        description="A connection whose unsent answers (acks, commands) exceed this is closed: the terminal is "
+        "not reading them (a slow or stuck client must not grow the gateway's memory).",
+    )
+    auth_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed authentications (JT/T 808 0x0102 with a wrong code; registrations) of one terminal "
+        "within AUTH_LOCKOUT_S before it is locked out for the rest of that window; a connection is closed "
+        "after 3 failures. Counted in Redis when configured (every gateway sees the same count).",
+    )
+    auth_lockout_s: float = Field(
+        900.0, gt=0, description="The window of AUTH_MAX_FAILURES, and how long a locked-out terminal waits."
+    )
+    tcp_keepalive_s: float = Field(
+        60.0,
+        ge=0,
+        description="TCP keepalive on terminal connections: probe after this many idle seconds, 3 probes 10 s "
+        "apart, so a half-open connection (the car drove into a tunnel and its modem reset) is noticed before "
+        "the idle time-out (0: off).",
+    )
     auto_provision: bool = Field(
         False,
         description="Provision unknown terminals on first contact, with a placeholder car (demo and load "

@@ -20,6 +20,7 @@ from gongwu.core.events import EventBus
 __all__ = ["LiveStore", "SessionDirectory", "SharedState", "merge_live", "shared_state"]
 
 LIVE_KEY = "telematics:live"
+LIVE_BUILT_KEY = "telematics:live:built"
 SESSIONS_KEY = "telematics:sessions"
 GATEWAYS_KEY = "telematics:gateways"
 GATEWAY_FRESH_S = 30.0
@@ -61,10 +62,25 @@ class LiveStore(ABC):
     @abstractmethod
     async def clear(self) -> None: ...
 
+    @abstractmethod
+    async def built(self) -> bool:
+        """Was the store filled from the database since it was last emptied (a restart, a Redis that lost its
+        data)? Until it is, cars that are parked and silent would be missing from the map."""
+
+    @abstractmethod
+    async def mark_built(self) -> None: ...
+
 
 class MemoryLiveStore(LiveStore):
     def __init__(self) -> None:
         self._cars: dict[int, dict[str, Any]] = {}
+        self._built = False
+
+    async def built(self) -> bool:
+        return self._built
+
+    async def mark_built(self) -> None:
+        self._built = True
 
     async def apply(self, records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         out = []
@@ -86,6 +102,7 @@ class MemoryLiveStore(LiveStore):
 
     async def clear(self) -> None:
         self._cars.clear()
+        self._built = False
 
 
 _MERGE_LUA = """
@@ -154,7 +171,13 @@ class RedisLiveStore(LiveStore):
         await self._patch(keys=[LIVE_KEY], args=[str(vehicle_id), json.dumps(dict(fields), ensure_ascii=False)])
 
     async def clear(self) -> None:
-        await self._redis.delete(LIVE_KEY)
+        await self._redis.delete(LIVE_KEY, LIVE_BUILT_KEY)
+
+    async def built(self) -> bool:
+        return bool(await self._redis.exists(LIVE_BUILT_KEY))
+
+    async def mark_built(self) -> None:
+        await self._redis.set(LIVE_BUILT_KEY, str(time.time()))
 
 
 class SessionDirectory(ABC):
@@ -175,8 +198,13 @@ class SessionDirectory(ABC):
         """Terminals connected to a live gateway."""
 
     @abstractmethod
-    async def heartbeat(self, gateway_id: str) -> None:
-        """A gateway says it is alive (entries of a gateway silent for 30 s are ignored)."""
+    async def heartbeat(self, gateway_id: str) -> bool:
+        """A gateway says it is alive (entries of a gateway silent for 30 s are ignored). True when the directory
+        did not know the gateway (it is new, or Redis lost its data): the gateway then binds its terminals again."""
+
+    async def bind_all(self, terminal_ids: Iterable[int], gateway_id: str) -> None:
+        for terminal_id in terminal_ids:
+            await self.bind(terminal_id, gateway_id)
 
 
 class MemoryDirectory(SessionDirectory):
@@ -196,8 +224,8 @@ class MemoryDirectory(SessionDirectory):
     async def online(self) -> set[int]:
         return set(self._held)
 
-    async def heartbeat(self, gateway_id: str) -> None:
-        return None
+    async def heartbeat(self, gateway_id: str) -> bool:
+        return False
 
 
 _UNBIND_LUA = """
@@ -233,8 +261,13 @@ class RedisDirectory(SessionDirectory):
         held = await self._redis.hgetall(SESSIONS_KEY)
         return {int(k) for k, v in held.items() if _text(v) in live}
 
-    async def heartbeat(self, gateway_id: str) -> None:
-        await self._redis.zadd(GATEWAYS_KEY, {gateway_id: time.time()})
+    async def heartbeat(self, gateway_id: str) -> bool:
+        return bool(await self._redis.zadd(GATEWAYS_KEY, {gateway_id: time.time()}))
+
+    async def bind_all(self, terminal_ids: Iterable[int], gateway_id: str) -> None:
+        mapping = {str(t): gateway_id for t in terminal_ids}
+        if mapping:
+            await self._redis.hset(SESSIONS_KEY, mapping=mapping)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ what a dead sibling left pending."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -22,8 +23,10 @@ class Consumer:
     """Reads ``topic`` as ``consumer`` in ``group``; a batch is acked only after ``handler`` returns.
 
     A batch whose handler raises stays pending and is retried after ``min_idle_ms`` (by this consumer or
-    any other of the group). After ``max_attempts`` deliveries an event goes to ``<topic>.dead`` and is
-    acked, so one poisonous event cannot stall the group.
+    any other of the group). When the bus goes away the consumer waits and goes on where its group is; when it
+    comes back without its data (a Redis restarted without persistence) the group is created again. After
+    ``max_attempts`` deliveries an event goes to ``<topic>.dead`` and is acked, so one poisonous event cannot
+    stall the group.
     """
 
     bus: EventBus
@@ -38,7 +41,13 @@ class Consumer:
     max_attempts: int = 5
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.bus.ensure_group(self.topic, self.group)
+        while not stop.is_set():  # the bus may be down when the process starts: wait for it
+            try:
+                await self.bus.ensure_group(self.topic, self.group)
+                break
+            except Exception as exc:
+                log.warning("consumer %s/%s: bus not reachable (%s); retrying", self.group, self.consumer, exc)
+                await asyncio.sleep(1.0)
         loop = asyncio.get_running_loop()
         next_claim = loop.time()
         while not stop.is_set():
@@ -55,8 +64,13 @@ class Consumer:
                 await self._handle(fresh)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the bus itself failed (Redis restarting): wait and go on
-                log.exception("consumer %s/%s: bus error; retrying", self.group, self.consumer)
+            except Exception as exc:  # the bus itself failed (Redis restarting): wait and go on
+                if "NOGROUP" in str(exc):  # Redis came back without its data: the group is made again
+                    log.warning("consumer %s/%s: the group is gone; creating it again", self.group, self.consumer)
+                    with contextlib.suppress(Exception):
+                        await self.bus.ensure_group(self.topic, self.group)
+                    continue
+                log.warning("consumer %s/%s: bus error (%s); retrying", self.group, self.consumer, exc)
                 await asyncio.sleep(1.0)
 
     async def _handle(self, deliveries: Sequence[Delivery]) -> None:

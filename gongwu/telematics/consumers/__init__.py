@@ -18,7 +18,7 @@ from gongwu.telematics import topics
 from gongwu.telematics.consumers.alarms import ALARM_KINDS, AlarmsConsumer, OfflineWatch, alarm_json
 from gongwu.telematics.consumers.base import Fleet, OrderedConsumer, Point
 from gongwu.telematics.consumers.geofences import GeofencesConsumer
-from gongwu.telematics.consumers.live import LiveConsumer, car_state, live_item
+from gongwu.telematics.consumers.live import LiveConsumer, car_state, keep_live_state, live_item
 from gongwu.telematics.consumers.rules import Calendars, FenceIndex, Seals
 from gongwu.telematics.consumers.trips import TripsConsumer, trip_json
 from gongwu.telematics.settings import TelematicsSettings
@@ -63,8 +63,10 @@ class ConsumerService:
         kinds: tuple[str, ...] = ("live", "trips", "geofences", "alarms"),
         claim_idle_ms: int = 15_000,
         rules_ttl_s: float = 30.0,
+        live_check_s: float = 10.0,
     ) -> None:
         self.db = db
+        self.live_check_s = live_check_s
         self.bus = bus
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
         self.kinds = kinds
@@ -120,6 +122,9 @@ class ConsumerService:
         tasks = [asyncio.create_task(c.run(stop), name=f"telematics-{c.group}") for c in self.consumers()]
         if "alarms" in self.kinds:
             tasks.append(asyncio.create_task(self.offline.run(stop), name="telematics-offline"))
+        if "live" in self.kinds:
+            keeper = keep_live_state(self.db, self.live.live, stop, self.live_check_s)
+            tasks.append(asyncio.create_task(keeper, name="telematics-live-keeper"))
         try:
             await asyncio.gather(*tasks)
         finally:

@@ -3,16 +3,39 @@ fan-out of each applied batch to the consoles on the ``telematics.live`` channel
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select, text
+
+from gongwu.core.db import Database, utcnow
 from gongwu.core.events import Delivery, EventBus
+from gongwu.core.fleet.models import Vehicle
 from gongwu.telematics import topics
 from gongwu.telematics.consumers.base import Fleet
+from gongwu.telematics.models import PositionRow
 from gongwu.telematics.state import LiveStore
 
-__all__ = ["LiveConsumer", "car_state", "live_item", "record_of"]
+__all__ = ["LiveConsumer", "car_state", "keep_live_state", "live_item", "rebuild_live_state", "record_of"]
+
+log = logging.getLogger(__name__)
+
+REBUILD_DAYS = 7
+"""A lost live state is rebuilt from the positions of this many days (a car silent longer shows no place)."""
+_MOVING_KMH = 3.0
+
+_LAST_PG = text(
+    """SELECT p.vehicle_id, p.terminal_id, p.device_time, p.lat, p.lon, p.speed_kmh, p.course, p.ignition,
+              p.odometer_km, p.fuel_l, p.soc_pct, p.alarms
+       FROM vehicle v CROSS JOIN LATERAL (
+           SELECT * FROM vehicle_position q
+           WHERE q.vehicle_id = v.id AND q.device_time > :since AND q.lat IS NOT NULL
+           ORDER BY q.device_time DESC LIMIT 1) p"""
+)
 
 
 def record_of(payload: dict[str, Any]) -> dict[str, Any]:
@@ -78,6 +101,66 @@ def live_item(
     if alarms is not None:
         item["alarms"] = alarms
     return item
+
+
+def _record(row: Any) -> dict[str, Any]:
+    vid, terminal_id, when, lat, lon, speed, course, ignition, odometer, fuel, soc, alarms = row
+    return record_of(
+        {
+            "vehicle_id": vid,
+            "terminal_id": terminal_id,
+            "time": when.isoformat(),
+            "lat": lat,
+            "lon": lon,
+            "speed_kmh": speed,
+            "course": course,
+            "ignition": ignition,
+            "moving": (speed or 0.0) >= _MOVING_KMH,
+            "soc_pct": soc,
+            "fuel_l": fuel,
+            "odometer_km": odometer,
+            "alarms": alarms.split(",") if alarms else [],
+        }
+    )
+
+
+async def rebuild_live_state(db: Database, live: LiveStore, days: int = REBUILD_DAYS) -> int:
+    """Fill the live store with every car's last stored position (newer records already there win)."""
+    since = utcnow() - timedelta(days=days)
+    records: list[dict[str, Any]] = []
+    async with db.session() as session:
+        if db.is_postgres:  # one index probe per car and day partition, not a scan of the days
+            rows = (await session.execute(_LAST_PG, {"since": since})).all()
+        else:
+            rows = []
+            names = ("vehicle_id", "terminal_id", "device_time", "lat", "lon", "speed_kmh", "course", "ignition",
+                     "odometer_km", "fuel_l", "soc_pct", "alarms")  # fmt: skip
+            columns = [getattr(PositionRow, name) for name in names]
+            for vid in (await session.scalars(select(Vehicle.id))).all():
+                query = select(*columns).where(
+                    PositionRow.vehicle_id == vid, PositionRow.device_time > since, PositionRow.lat.is_not(None)
+                )
+                row = (await session.execute(query.order_by(PositionRow.device_time.desc()).limit(1))).first()
+                if row is not None:
+                    rows.append(row)
+        records = [_record(r) for r in rows]
+    for start in range(0, len(records), 500):
+        await live.apply(records[start : start + 500])
+    await live.mark_built()
+    return len(records)
+
+
+async def keep_live_state(db: Database, live: LiveStore, stop: asyncio.Event, every_s: float = 10.0) -> None:
+    """Rebuild the live state at start and whenever it was lost (Redis restarted without its data)."""
+    while not stop.is_set():
+        try:
+            if not await live.built():
+                cars = await rebuild_live_state(db, live)
+                log.warning("live state rebuilt from the database: %d cars", cars)
+        except Exception as exc:
+            log.warning("rebuilding the live state failed (%s); trying again", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
 
 
 class LiveConsumer:

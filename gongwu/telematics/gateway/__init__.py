@@ -92,6 +92,7 @@ class GatewayService:
                 self.gateways[protocol] = Gateway(self.ctx, SESSION_CLASSES[protocol], settings.gateway_host, port)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
+        self.heartbeat_every_s = 10.0
 
     @property
     def ports(self) -> dict[str, int]:
@@ -149,11 +150,14 @@ class GatewayService:
             now = time.monotonic()
             for gateway in self.gateways.values():
                 gateway.sweep(now)
-            if now - beat >= 10:
+            if now - beat >= self.heartbeat_every_s:
                 beat = now
                 try:
-                    await self.ctx.state.directory.heartbeat(self.gateway_id)
-                except Exception:
-                    log.exception("gateway heartbeat failed")
+                    directory = self.ctx.state.directory
+                    if await directory.heartbeat(self.gateway_id) and self.ctx.held:
+                        log.warning("the session directory did not know this gateway: binding its terminals again")
+                        await directory.bind_all(list(self.ctx.held), self.gateway_id)
+                except Exception as exc:
+                    log.warning("gateway heartbeat failed: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), 1.0)

@@ -4,14 +4,20 @@ A session handles its connection's frames strictly one after the other: a frame 
 (register, authenticate, log in) suspends the session and the frames behind it wait in order. Position
 messages take the synchronous path into the pipeline; their ack is written when the writer says the batch is
 durable. A connection is closed when it floods garbage (``garbage_limit_bytes`` of non-frames since the last
-good frame, or 20 undecodable frames in a row), keeps sending data without authenticating, stays silent longer
-than ``idle_timeout_s``, or does not authenticate within ``auth_timeout_s``.
+good frame, or 20 undecodable frames in a row), keeps sending data without authenticating, fails to
+authenticate 3 times (its terminal is locked out after ``auth_max_failures``), stays silent longer than
+``idle_timeout_s``, does not authenticate within ``auth_timeout_s``, or does not read what it is sent (more than
+``write_buffer_max_bytes`` waiting). A connection sending more than ``max_frames_per_s`` (after a burst of
+``frame_burst``) is handled more slowly: its frames wait for their allowance, and it is not read while more than
+MAX_QUEUED_FRAMES wait, so a flood costs the gateway a bounded amount. While the writer is saturated (the
+database or the bus is away) no connection is read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -24,8 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gongwu.core.db import Database
 from gongwu.core.events import EventBus
+from gongwu.core.ratelimit import FailureLimit, counters_for
 from gongwu.devices import Position
-from gongwu.telematics import commands, topics
+from gongwu.telematics import commands, metrics, topics
 from gongwu.telematics.models import PositionRow
 from gongwu.telematics.pipeline import Fix, Pipeline, Track
 from gongwu.telematics.settings import TelematicsSettings
@@ -38,6 +45,9 @@ log = logging.getLogger(__name__)
 
 MAX_BAD_FRAMES = 20
 MAX_REFUSED = 20
+MAX_AUTH_FAILURES_PER_CONNECTION = 3
+MAX_QUEUED_FRAMES = 64
+"""Frames that may wait behind a database step (a log-in) before the connection is no longer read."""
 
 
 @dataclass
@@ -59,6 +69,13 @@ class GatewayContext:
     def __post_init__(self) -> None:
         self.utc_offset = timedelta(hours=self.settings.gnss_utc_offset_hours)
         """The wall-clock offset of the terminals' times (Beijing: +8 h)."""
+        self.auth_failures = FailureLimit(
+            counters_for(self.bus),
+            "telematics.auth",
+            limit=self.settings.auth_max_failures,
+            window_s=self.settings.auth_lockout_s,
+        )
+        """Failed authentications per terminal (protocol:identifier), shared by every gateway through Redis."""
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str = "telematics") -> None:
         """Run a side job (a database update, an event) without holding up the session."""
@@ -96,11 +113,20 @@ class BaseSession(asyncio.Protocol):
         self.peer = ""
         self._waiting: deque[bytes] = deque()
         self._busy = False
-        self._paused = False
+        self._holds: set[str] = set()
+        """Why the connection is not read now: "saturated" (the writer is full), "queued" (frames wait behind a
+        database step or for their allowance of the frame rate)."""
         self._closed = False
         self._garbage = 0
         self._bad_frames = 0
         self._refused = 0
+        self._auth_failed = 0
+        settings = self.ctx.settings
+        self._rate = settings.max_frames_per_s
+        self._burst = float(settings.frame_burst)
+        self._allowance = self._burst
+        self._allowance_at = self.opened
+        self._drain_timer: asyncio.TimerHandle | None = None
 
     # -- what subclasses provide
 
@@ -126,31 +152,86 @@ class BaseSession(asyncio.Protocol):
         peer = self.transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.gateway.sessions.add(self)
+        settings = self.ctx.settings
+        self.transport.set_write_buffer_limits(high=min(65_536, settings.write_buffer_max_bytes))
+        if settings.tcp_keepalive_s > 0:
+            keepalive(self.transport.get_extra_info("socket"), settings.tcp_keepalive_s)
+        metrics.connection_opened(self.protocol)
 
     def data_received(self, data: bytes) -> None:
-        self.last_rx = time.monotonic()
+        now = self.last_rx = time.monotonic()
         before = self.discarded
         frames = self.frames(data)
         self._garbage += self.discarded - before
         if self._garbage > self.ctx.settings.garbage_limit_bytes:
             self.close("garbage flood")
             return
+        metrics.frames_in(self.protocol, len(frames), len(data))
+        if frames:
+            self._refill(now)
         for frame in frames:
             if self._closed:
                 return
-            if self._busy:
+            if self._busy or self._waiting or self._allowance < 1:
                 self._waiting.append(frame)
             else:
+                self._allowance -= 1
                 self._run(frame)
-        if not self._paused and self.ctx.pipeline.saturated:
-            self._paused = True
-            if self.transport is not None:
-                self.transport.pause_reading()
-            self.ctx.pipeline.writer.when_drained(self._resume)
+        if self._closed:
+            return
+        if self._waiting and not self._busy:
+            self._throttle()
+        if len(self._waiting) > MAX_QUEUED_FRAMES:
+            self._hold("queued")
+        if "saturated" not in self._holds and self.ctx.pipeline.saturated:
+            self._hold("saturated")
+            self.ctx.pipeline.writer.when_drained(lambda: self._release_hold("saturated"))
+
+    def _hold(self, reason: str) -> None:
+        if not self._holds and self.transport is not None:
+            self.transport.pause_reading()
+        self._holds.add(reason)
+
+    def _release_hold(self, reason: str) -> None:
+        self._holds.discard(reason)
+        if not self._holds and self.transport is not None and not self._closed:
+            self.transport.resume_reading()
+
+    def _refill(self, now: float) -> None:
+        """Token bucket: ``max_frames_per_s`` a second, at most ``frame_burst`` saved up."""
+        self._allowance = min(self._burst, self._allowance + (now - self._allowance_at) * self._rate)
+        self._allowance_at = now
+
+    def _throttle(self) -> None:
+        """Frames wait for their allowance: handle them when it has refilled (the connection is not read while
+        more than MAX_QUEUED_FRAMES wait)."""
+        if self._drain_timer is not None:
+            return
+        metrics.THROTTLED.labels(self.protocol).inc()
+        wait = max(0.05, (1 - self._allowance) / self._rate)
+        self._drain_timer = asyncio.get_running_loop().call_later(wait, self._drain)
+
+    def _drain(self) -> None:
+        self._drain_timer = None
+        if self._closed:
+            return
+        self._refill(time.monotonic())
+        while self._waiting and not self._busy and not self._closed and self._allowance >= 1:
+            self._allowance -= 1
+            self._run(self._waiting.popleft())
+        if self._waiting and not self._busy and not self._closed:
+            self._throttle()
+        if "queued" in self._holds and len(self._waiting) <= MAX_QUEUED_FRAMES // 2:
+            self._release_hold("queued")
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self in self.gateway.sessions:
+            metrics.connection_closed(self.protocol)
         self._closed = True
         self.gateway.sessions.discard(self)
+        self._waiting.clear()
+        if self._drain_timer is not None:
+            self._drain_timer.cancel()
         binding = self.binding
         if binding is not None:
             self._unhold(binding)
@@ -175,13 +256,7 @@ class BaseSession(asyncio.Protocol):
         except Exception:
             log.exception("%s session %s: a database step failed", self.protocol, self.peer)
         self._busy = False
-        while self._waiting and not self._busy and not self._closed:
-            self._run(self._waiting.popleft())
-
-    def _resume(self) -> None:
-        self._paused = False
-        if self.transport is not None and not self._closed:
-            self.transport.resume_reading()
+        self._drain()
 
     def good_frame(self) -> None:
         self._garbage = 0
@@ -199,17 +274,47 @@ class BaseSession(asyncio.Protocol):
         if self._refused >= MAX_REFUSED:
             self.close("data without authentication")
 
+    async def auth_allowed(self, key: str) -> bool:
+        """May this terminal try to authenticate now? A locked-out one is told no and its connection closed."""
+        wait = await self.ctx.auth_failures.blocked(key)
+        if wait is None:
+            return True
+        metrics.AUTH_FAILURES.labels(self.protocol, "locked_out").inc()
+        log.warning("%s session %s: %s is locked out for %.0f s more", self.protocol, self.peer, key, wait)
+        return False
+
+    async def auth_failed(self, key: str, reason: str) -> None:
+        """Count a failed authentication of the terminal ``key``: 3 on one connection close it."""
+        metrics.AUTH_FAILURES.labels(self.protocol, reason).inc()
+        self._auth_failed += 1
+        locked = await self.ctx.auth_failures.failed(key)
+        if locked is not None:
+            log.warning("%s session %s: %s locked out for %.0f s (%s)", self.protocol, self.peer, key, locked, reason)
+        if locked is not None or self._auth_failed >= MAX_AUTH_FAILURES_PER_CONNECTION:
+            self.close("authentication failures")
+
+    async def auth_succeeded(self, key: str) -> None:
+        await self.ctx.auth_failures.succeeded(key)
+
     def write(self, data: bytes) -> None:
-        if self.transport is not None and not self._closed:
-            self.transport.write(data)
+        transport = self.transport
+        if transport is not None and not self._closed:
+            transport.write(data)
+            if transport.get_write_buffer_size() > self.ctx.settings.write_buffer_max_bytes:
+                self.close("not reading what it is sent")
 
     def close(self, reason: str) -> None:
         if self._closed:
             return
         log.info("%s session %s closed: %s", self.protocol, self.peer, reason)
+        metrics.CLOSED.labels(self.protocol, reason).inc()
         self._closed = True
+        self._waiting.clear()
         if self.transport is not None:
-            self.transport.close()
+            if self.transport.get_write_buffer_size() > self.ctx.settings.write_buffer_max_bytes:
+                self.transport.abort()  # it does not read: do not keep its unsent bytes until it does
+            else:
+                self.transport.close()
 
     @property
     def closed(self) -> bool:
@@ -278,11 +383,27 @@ class BaseSession(asyncio.Protocol):
     def expired(self, now: float) -> str | None:
         """Why the gateway should close this connection now, if it should."""
         settings = self.ctx.settings
+        if self._holds:
+            return None  # the gateway is not reading it: its silence is ours
         if now - self.last_rx > settings.idle_timeout_s:
             return "idle time-out"
         if self.binding is None and now - self.opened > settings.auth_timeout_s:
             return "no authentication"
         return None
+
+
+def keepalive(sock: Any, idle_s: float) -> None:
+    """Turn TCP keepalive on: first probe after ``idle_s``, then 3 probes 10 s apart (Linux options)."""
+    if sock is None:
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        if hasattr(socket, "TCP_KEEPIDLE"):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, max(1, int(idle_s)))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 10)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+    except OSError:
+        log.debug("TCP keepalive not set", exc_info=True)
 
 
 async def last_fix(session: AsyncSession, binding: Binding) -> Fix | None:

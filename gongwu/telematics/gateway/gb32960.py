@@ -27,7 +27,7 @@ class Gb32960Session(BaseSession):
 
     def __init__(self, gateway: Gateway) -> None:
         super().__init__(gateway)
-        self._framer = g.Gb32960Framer()
+        self._framer = g.Gb32960Framer(self.ctx.settings.gb32960_max_frame_bytes)
         self.vin = ""
         self.edition: g.GbEdition = "2016"
         self._pending: deque[tuple[int, int]] = deque()
@@ -87,6 +87,11 @@ class Gb32960Session(BaseSession):
 
     async def _login(self, msg: g.Gb32960Message) -> None:
         settings = self.ctx.settings
+        key = f"gb32960:{msg.vin}"
+        if not await self.auth_allowed(key):
+            self._send(self.respond(msg, VIN_UNKNOWN))
+            self.close("locked out")
+            return
         arrival = None
         async with self.ctx.db.session() as session:
             binding = await terminals.log_in(
@@ -99,6 +104,7 @@ class Gb32960Session(BaseSession):
         if arrival is None:
             self._send(self.respond(msg, VIN_UNKNOWN))
             self.refused()
+            await self.auth_failed(key, "unknown_vin")
             return
         await self.hold(arrival)
         self._send(self.respond(msg, g.OK))

@@ -176,6 +176,11 @@ class Jt808Session(BaseSession):
     async def _register(self, msg: j.Jt808Message, body: j.TerminalRegister) -> None:
         ident = msg.terminal_id
         settings = self.ctx.settings
+        key = f"jt808:{ident.lstrip('0') or '0'}"
+        if not await self.auth_allowed(key):
+            self.answer(msg, j.RegisterResult.NO_SUCH_TERMINAL)
+            self.close("locked out")
+            return
         existing = await self._terminal_id(ident)
         elsewhere = existing is not None and await self._connected_elsewhere(existing)
         async with self.ctx.db.session() as session:
@@ -191,6 +196,8 @@ class Jt808Session(BaseSession):
             )
             await session.commit()
         self.answer(msg, outcome.result, outcome.auth_code)
+        # every registration counts (a stolen phone number must not buy fresh codes): authenticating resets it
+        await self.auth_failed(key, "register" if outcome.result == 0 else "register_refused")
 
     async def _connected_elsewhere(self, terminal_id: int) -> bool:
         """Is this terminal authenticated on another live connection (a clone, or a second SIM)?"""
@@ -208,6 +215,11 @@ class Jt808Session(BaseSession):
             return terminal.id if terminal is not None else None
 
     async def _authenticate(self, msg: j.Jt808Message, body: j.TerminalAuth) -> None:
+        key = f"jt808:{msg.terminal_id.lstrip('0') or '0'}"
+        if not await self.auth_allowed(key):
+            self.answer(msg, FAILED)
+            self.close("locked out")
+            return
         arrival = None
         async with self.ctx.db.session() as session:  # one transaction for the whole log-in (a reconnect storm)
             binding = await terminals.authenticate_jt808(
@@ -219,7 +231,9 @@ class Jt808Session(BaseSession):
         if arrival is None:
             self.answer(msg, FAILED)
             self.refused()
+            await self.auth_failed(key, "wrong_code")
             return
+        await self.auth_succeeded(key)
         await self.hold(arrival)
         self.answer(msg)
         await self.send_queued(arrival.queued)

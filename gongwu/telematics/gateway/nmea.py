@@ -4,6 +4,7 @@ positions are stored exactly once all the same. Sentences before the hello are d
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Coroutine
 from typing import Any
 
@@ -15,6 +16,8 @@ from gongwu.telematics.gateway.base import BaseSession, Gateway
 __all__ = ["HELLO", "NmeaSession", "hello_line"]
 
 HELLO = b"$PGWID,"
+
+log = logging.getLogger(__name__)
 
 
 def hello_line(terminal_id: str) -> bytes:
@@ -71,7 +74,8 @@ class NmeaSession(BaseSession):
                 arrival = await self.arrive(session, binding)
             await session.commit()
         if arrival is None:
-            self.close(f"unknown NMEA terminal {identifier!r}")
+            log.info("nmea session %s: unknown terminal %r", self.peer, identifier[:40])
+            self.close("unknown terminal")
             return
         await self.hold(arrival)
 

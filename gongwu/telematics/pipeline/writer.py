@@ -1,12 +1,17 @@
-"""Batches across terminals: persist, then ack, then publish — in that order, batch after batch.
+"""Batches across terminals: persist, then publish, then ack — in that order, batch after batch.
 
 Sessions hand the writer the fixes of one message and a ``done`` callback (the ack). The writer groups what
 arrives into batches of up to ``max_rows`` rows or ``max_ms`` milliseconds, writes up to ``concurrency``
-batches at once, and releases each batch only after every earlier batch was released: its callbacks run
-(the acks leave) and its stored fixes go to the publisher, which puts them on the bus in the same order. A
-batch that fails to write is retried (its acks wait: the terminals re-send what was not acked, and the store
-de-duplicates). ``pending`` counts what was accepted and not yet released; the gateway stops reading from its
-connections while it is above ``high_water``.
+batches at once, and releases each batch only after every earlier batch was released: its stored fixes are
+put on the bus (in the same order), then its callbacks run (the acks leave). An ack therefore means "stored
+*and* published": a process killed between the two has acked nothing of that batch, so the terminal re-sends
+it, the store skips the rows it holds, and the events are published again (consumers are idempotent).
+
+A batch that fails to write, or to publish, is retried with a growing pause (up to 5 s); its acks wait — the
+terminals keep what was not acked and re-send it. ``pending`` counts what was accepted and not yet released;
+the gateway stops reading from its connections while it is above ``high_water`` (TCP back-pressure), so a
+database or bus outage holds a bounded amount in memory. ``failing_since`` says since when the store or the
+bus has been refusing (None while all is well): readiness reports it.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gongwu.telematics import metrics
 from gongwu.telematics.pipeline.fix import Fix
 from gongwu.telematics.pipeline.store import PositionStore
 
@@ -60,6 +67,12 @@ class BatchWriter:
         self.pending = 0
         self.stored = 0
         self.batches = 0
+        self.failures = 0
+        """Failed store writes and publishes (each retried)."""
+        self.failing_since: float | None = None
+        """Monotonic time of the first failure of the current run of failures; None while writes succeed."""
+        self.failing_what = ""
+        self.last_release = time.monotonic()
         self._slots = asyncio.Semaphore(concurrency)
         self._current = _Batch()
         self._first_at = 0.0
@@ -67,8 +80,10 @@ class BatchWriter:
         self._full = asyncio.Event()
         self._tail: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._publish_queue: asyncio.Queue[list[Fix]] = asyncio.Queue()
         self._on_drain: list[Callable[[], None]] = []
+        metrics.watch(self)
+        self._arrivals: deque[float] = deque()
+        """When the first item of each sealed batch not yet released arrived, oldest first (the lag)."""
 
     # -- the sessions' side
 
@@ -102,29 +117,23 @@ class BatchWriter:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Seal and write batches until ``stop``; then flush what is left."""
-        publisher = asyncio.create_task(self._publisher(), name="telematics-publisher")
-        try:
-            while not stop.is_set():
-                if not self._current.items:
-                    self._arrived.clear()
-                    waiter = asyncio.create_task(self._arrived.wait())
-                    stopper = asyncio.create_task(stop.wait())
-                    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                    waiter.cancel()
-                    stopper.cancel()
-                    continue
-                remaining = self._first_at + self.max_s - time.monotonic()
-                if remaining > 0 and len(self._current.records) < self.max_rows:
-                    self._full.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._full.wait(), remaining)
-                await self._slots.acquire()
-                self._seal()
-            await self.flush()
-        finally:
-            await self._drain_publisher()
-            publisher.cancel()
-            await asyncio.gather(publisher, return_exceptions=True)
+        while not stop.is_set():
+            if not self._current.items:
+                self._arrived.clear()
+                waiter = asyncio.create_task(self._arrived.wait())
+                stopper = asyncio.create_task(stop.wait())
+                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                stopper.cancel()
+                continue
+            remaining = self._first_at + self.max_s - time.monotonic()
+            if remaining > 0 and len(self._current.records) < self.max_rows:
+                self._full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), remaining)
+            await self._slots.acquire()
+            self._seal()
+        await self.flush()
 
     async def flush(self) -> None:
         """Write whatever is queued and wait until every batch is released."""
@@ -135,6 +144,7 @@ class BatchWriter:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _seal(self) -> None:
+        self._arrivals.append(self._first_at)
         batch = self._current
         self._current = _Batch()
         if len(batch.records) > self.max_rows:
@@ -154,20 +164,40 @@ class BatchWriter:
 
     async def _write(self, batch: _Batch, prev: asyncio.Future[None] | None) -> None:
         try:
-            delay = 0.2
-            while batch.records:
-                try:
-                    await self.store.write(batch.records)
-                    break
-                except Exception:
-                    log.exception("writing %d positions failed; retrying in %.1f s", len(batch.records), delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+            if batch.records:
+                await self._until_done("writing", len(batch.records), self.store.write, batch.records)
         finally:
             self._slots.release()
         if prev is not None:
             await asyncio.shield(prev)
+        publish = self.publish
+        if batch.fixes and publish is not None:
+            await self._until_done("publishing", len(batch.fixes), publish, batch.fixes)
         self._release(batch)
+
+    async def _until_done(self, what: str, count: int, work: Callable[[Any], Awaitable[None]], arg: Any) -> None:
+        """Run ``work(arg)`` until it succeeds, pausing longer after each failure (up to 5 s)."""
+        delay = 0.2
+        while True:
+            try:
+                await work(arg)
+            except Exception as exc:
+                self.failures += 1
+                metrics.WRITE_FAILURES.inc()
+                if self.failing_since is None:
+                    self.failing_since = time.monotonic()
+                    log.exception("%s %d positions failed; acks wait, retrying", what, count)
+                else:
+                    log.warning("%s %d positions failed again (%s); retrying in %.1f s", what, count, exc, delay)
+                self.failing_what = f"{what} positions: {type(exc).__name__}: {exc}"[:300]
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if self.failing_since is not None:
+                log.warning("%s positions works again after %.1f s", what, time.monotonic() - self.failing_since)
+                self.failing_since = None
+                self.failing_what = ""
+            return
 
     def _release(self, batch: _Batch) -> None:
         for done in batch.done:
@@ -178,30 +208,31 @@ class BatchWriter:
         self.pending -= batch.items
         self.stored += len(batch.records)
         self.batches += 1
+        metrics.ACKS.inc(len(batch.done))
+        metrics.POSITIONS.inc(len(batch.records))
+        metrics.BATCHES.inc()
+        self.last_release = time.monotonic()
+        if self._arrivals:
+            self._arrivals.popleft()
         assert batch.released is not None
         batch.released.set_result(None)
-        if batch.fixes and self.publish is not None:
-            self._publish_queue.put_nowait(batch.fixes)
         if self._on_drain and self.pending <= self.high_water // 2:
             waiting, self._on_drain = self._on_drain, []
             for callback in waiting:
                 callback()
 
-    async def _publisher(self) -> None:
-        while True:
-            fixes = await self._publish_queue.get()
-            await self._publish_one(fixes)
-            self._publish_queue.task_done()
+    @property
+    def failing_for(self) -> float:
+        """Seconds the store or the bus has been refusing (0 while all is well)."""
+        return 0.0 if self.failing_since is None else time.monotonic() - self.failing_since
 
-    async def _publish_one(self, fixes: list[Fix]) -> None:
-        if self.publish is None:
-            return
-        try:
-            await self.publish(fixes)
-        except Exception:  # stored and acked; the bus was down: the consumers miss these events
-            log.exception("publishing %d stored positions failed", len(fixes))
-
-    async def _drain_publisher(self) -> None:
-        while not self._publish_queue.empty():
-            await self._publish_one(self._publish_queue.get_nowait())
-            self._publish_queue.task_done()
+    @property
+    def lag_s(self) -> float:
+        """How long the oldest position not yet acked has waited (0 when none waits)."""
+        if self._arrivals:
+            oldest = self._arrivals[0]
+        elif self._current.items:
+            oldest = self._first_at
+        else:
+            return 0.0
+        return max(0.0, time.monotonic() - oldest)
