@@ -288,7 +288,10 @@ class ChargingProblem:
     moves win; ``stability_cost`` (yuan per slot changed) and ``min_gain`` (yuan) keep the previous plan
     unless a new one gains enough; ``shortfall_cost`` (yuan per kWh a trip lacks) ranks a trip served above
     any saving. ``peak_cost`` (yuan per kW of a site's highest slot in the plan) spreads charging over the cheap
-    hours instead of bunching it (what a two-part tariff's demand charge and the transformer both like). Trips
+    hours instead of bunching it (what a two-part tariff's demand charge and the transformer both like): 1.3
+    yuan per kW for a plan of about a day is of the order of a demand charge (需量电费) of some 40 yuan per kW
+    a month; with it, ``stability_cost`` must be high enough that an equal-peak reshuffle of other cars'
+    sessions does not pay (0.8 yuan per slot changed). Trips
     not booked yet will need charge too: each kWh in a battery at the end of the horizon, up
     to ``target_soc``, is worth ``stored_value`` yuan (None: halfway between the two cheapest prices of the
     car's site, per kWh in the battery), so cars fill up when power is cheap but not at peak prices.
@@ -302,10 +305,10 @@ class ChargingProblem:
     slot_minutes: int = 15
     fine_hours: float = 6.0
     plug_move_cost: float = 2.0
-    stability_cost: float = 0.05
+    stability_cost: float = 0.8
     min_gain: float = 1.0
     shortfall_cost: float = 1000.0
-    peak_cost: float = 0.5
+    peak_cost: float = 1.3
     target_soc: float = 0.8
     stored_value: float | None = None
 
