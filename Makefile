@@ -18,8 +18,8 @@ help:
 
 run: run-deps
 	$(BIN)/gongwu db upgrade
-	$(BIN)/gongwu demo seed
 	$(BIN)/gongwu map import-demo --if-missing
+	$(BIN)/gongwu demo seed
 	GONGWU_AUTO_PROVISION=1 $(BIN)/gongwu serve --demo
 
 test: run-deps test-deps

@@ -19,9 +19,9 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """What `make run` does after installing: migrate the embedded database, seed the demo, serve."""
     env = demo_env(Path(tmp_path_factory.mktemp("demo")))
     gongwu("db", "upgrade", env=env)
+    gongwu("map", "import-demo", "--if-missing", env=env)
     seeded = gongwu("demo", "seed", env=env)
     assert "demo bureau seeded" in seeded.stdout
-    gongwu("map", "import-demo", "--if-missing", env=env)
     with serve(env) as url:
         yield url
 
