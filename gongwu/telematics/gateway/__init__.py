@@ -156,7 +156,11 @@ class GatewayService:
                     directory = self.ctx.state.directory
                     if await directory.heartbeat(self.gateway_id) and self.ctx.held:
                         log.warning("the session directory did not know this gateway: binding its terminals again")
-                        await directory.bind_all(list(self.ctx.held), self.gateway_id)
+                        held = list(self.ctx.held)
+                        await directory.bind_all(held, self.gateway_id)
+                        for terminal_id in held:  # left while the binding was on its way
+                            if terminal_id not in self.ctx.held:
+                                await directory.unbind(terminal_id, self.gateway_id)
                 except Exception as exc:
                     log.warning("gateway heartbeat failed: %s", exc)
             with contextlib.suppress(TimeoutError):

@@ -358,8 +358,18 @@ class BaseSession(asyncio.Protocol):
             self.ctx.spawn(self._gone(binding))
 
     async def _gone(self, binding: Binding) -> None:
-        async with self.ctx.bus_slots:
-            await self.ctx.state.directory.unbind(binding.terminal_id, self.ctx.gateway_id)
+        for delay in (0.5, 1, 2, 4, 8, 15, 30, 0):  # the bus may be away for a while: do not leave a stale entry
+            if binding.terminal_id in self.ctx.held:
+                break  # it came back meanwhile
+            try:
+                async with self.ctx.bus_slots:
+                    await self.ctx.state.directory.unbind(binding.terminal_id, self.ctx.gateway_id)
+                break
+            except Exception as exc:
+                if not delay:
+                    raise
+                log.warning("unbinding terminal %d failed (%s); retrying", binding.terminal_id, exc)
+                await asyncio.sleep(delay)
         await self.session_event("offline", binding=binding)
 
     async def session_event(self, kind: str, binding: Binding | None = None, **extra: Any) -> None:

@@ -69,9 +69,8 @@ class BatchWriter:
         self.batches = 0
         self.failures = 0
         """Failed store writes and publishes (each retried)."""
-        self.failing_since: float | None = None
-        """Monotonic time of the first failure of the current run of failures; None while writes succeed."""
-        self.failing_what = ""
+        self._failing: dict[str, tuple[float, str]] = {}
+        """"writing" / "publishing" → (monotonic time of the first failure of the current run, the last error)."""
         self.last_release = time.monotonic()
         self._slots = asyncio.Semaphore(concurrency)
         self._current = _Batch()
@@ -184,19 +183,18 @@ class BatchWriter:
             except Exception as exc:
                 self.failures += 1
                 metrics.WRITE_FAILURES.inc()
-                if self.failing_since is None:
-                    self.failing_since = time.monotonic()
+                since = self._failing.get(what, (time.monotonic(), ""))[0]
+                if what not in self._failing:
                     log.exception("%s %d positions failed; acks wait, retrying", what, count)
                 else:
                     log.warning("%s %d positions failed again (%s); retrying in %.1f s", what, count, exc, delay)
-                self.failing_what = f"{what} positions: {type(exc).__name__}: {exc}"[:300]
+                self._failing[what] = (since, f"{what} positions: {type(exc).__name__}: {exc}"[:300])
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            if self.failing_since is not None:
-                log.warning("%s positions works again after %.1f s", what, time.monotonic() - self.failing_since)
-                self.failing_since = None
-                self.failing_what = ""
+            failed = self._failing.pop(what, None)
+            if failed is not None:
+                log.warning("%s positions works again after %.1f s", what, time.monotonic() - failed[0])
             return
 
     def _release(self, batch: _Batch) -> None:
@@ -220,6 +218,16 @@ class BatchWriter:
             waiting, self._on_drain = self._on_drain, []
             for callback in waiting:
                 callback()
+
+    @property
+    def failing_since(self) -> float | None:
+        """Monotonic time since which the store or the bus has been refusing; None while all is well."""
+        return min((since for since, _ in self._failing.values()), default=None)
+
+    @property
+    def failing_what(self) -> str:
+        """The last error of each failing stage ("" while all is well)."""
+        return "; ".join(problem for _, problem in self._failing.values())
 
     @property
     def failing_for(self) -> float:
