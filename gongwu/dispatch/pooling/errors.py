@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from gongwu.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 
-__all__ = ["OverrideNotFound", "OverrideRefused", "PlanNotFound", "PlanOutdated", "PlanRejected", "PlannerBusy"]
+__all__ = [
+    "OverrideNotFound",
+    "OverrideRefused",
+    "PlanNotFound",
+    "PlanOutdated",
+    "PlanRejected",
+    "PlannerBusy",
+    "SolverUnavailable",
+]
 
 
 class PlanNotFound(NotFound):
@@ -42,3 +50,12 @@ class PlanRejected(Conflict):
 class PlannerBusy(Unavailable):
     code = "dispatch.planner_busy"
     default_message = "The planner is busy with another plan; try again in a moment."
+
+
+class SolverUnavailable(Unavailable):
+    """The optimizer's worker process died during the solve, twice (killed, out of memory): nothing was planned
+    and no booking changed; the next run starts a fresh worker."""
+
+    code = "dispatch.solver_unavailable"
+    default_message = "The optimizer stopped during the solve; nothing changed. Run the planner again."
+    default_message_zh = "优化器在求解时中断，未作任何更改，请重新运行调度优化。"

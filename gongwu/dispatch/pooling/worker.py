@@ -3,9 +3,10 @@
 The search kernels hold the GIL and ``solve`` forks helper processes, which is only safe from a process that
 runs no other threads; so each server process keeps one *spawned* worker process (a fresh interpreter, no
 threads) and sends it the problem. The worker loads the compiled kernels once (``warm_up``), then solves one
-problem after another; a worker that dies is replaced on the next call. The worker dies with its parent (Linux:
-``PR_SET_PDEATHSIG``; it holds both ends of its own queue pipes, so it would never see the parent go), and the
-parent stops it at exit.
+problem after another; a worker that dies is replaced at once (the call tries once more; a second death answers
+:class:`~gongwu.dispatch.pooling.errors.SolverUnavailable`, 503, and nothing is stored or assigned). The worker
+dies with its parent (Linux: ``PR_SET_PDEATHSIG``; it holds both ends of its own queue pipes, so it would never
+see the parent go), and the parent stops it at exit.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from gongwu.dispatch.pooling.errors import SolverUnavailable
+from gongwu.dispatch.pooling.metrics import SOLVE_SECONDS, WORKER_DEATHS
 from gongwu.routing.vrp import Problem, Solution, Violation, check, solve, warm_up
 
-__all__ = ["Solved", "shutdown", "solve_off_loop"]
+__all__ = ["Solved", "shutdown", "solve_off_loop", "worker_pids"]
 
 _lock = threading.Lock()
 _pool: list[ProcessPoolExecutor] = []
@@ -82,11 +85,20 @@ async def solve_off_loop(
     for attempt in (1, 2):
         pool = _executor()
         try:
-            return await loop.run_in_executor(pool, _solve, problem, time_limit_s, previous, stability, workers)
+            with SOLVE_SECONDS.time():
+                return await loop.run_in_executor(pool, _solve, problem, time_limit_s, previous, stability, workers)
         except BrokenProcessPool:
             with _lock:
                 if _pool and _pool[0] is pool:
                     _pool.pop()
+            WORKER_DEATHS.inc()
             if attempt == 2:
-                raise
+                raise SolverUnavailable() from None
     raise AssertionError("unreachable")
+
+
+def worker_pids() -> list[int]:
+    """The worker processes alive now (for operators and the fault test)."""
+    with _lock:
+        pools = list(_pool)
+    return [pid for pool in pools for pid in list(getattr(pool, "_processes", None) or {})]
