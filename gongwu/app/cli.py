@@ -64,8 +64,10 @@ def serve(
     import uvicorn
 
     from gongwu.app.main import create_app
+    from gongwu.core import logs
 
     settings = load_settings()
+    logs.configure(settings.core.log_format, settings.core.log_level)
     bind_host = host or settings.core.http_host
     bind_port = port or settings.core.http_port
     application = create_app(settings, demo=demo)
@@ -74,7 +76,9 @@ def serve(
         from gongwu.app.demo import LOGINS_TEXT
 
         typer.echo(LOGINS_TEXT)
-    uvicorn.run(application, host=bind_host, port=bind_port, log_level="info")
+    # our logging (text or JSON); the request middleware logs each request once, with its id
+    uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False,
+                proxy_headers=True)  # fmt: skip
 
 
 @app.command("settings")
@@ -257,20 +261,28 @@ def costs_import_fuel(file: Annotated[str, typer.Argument(help="The supplier's s
 
 def _run_background(gateways: bool, consumers: bool) -> None:
     """Run telematics' background parts without HTTP until SIGINT/SIGTERM (for scale-out)."""
-    import logging
     import signal
+    from typing import Any
 
+    from gongwu.app.health import readiness
+    from gongwu.app.observability import serve_ops
     from gongwu.app.platform import Platform
+    from gongwu.core import logs
     from gongwu.telematics.runtime import background_tasks
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
+    logs.configure(settings.core.log_format, settings.core.log_level)
 
     async def main() -> None:
         platform = Platform.build(settings)
+        services: list[Any] = []
         platform.background.extend(
             background_tasks(
-                settings.telematics, timezone=settings.core.local_timezone, gateways=gateways, consumers=consumers
+                settings.telematics,
+                timezone=settings.core.local_timezone,
+                gateways=gateways,
+                consumers=consumers,
+                on_gateways=services.append,
             )
         )
         stop = asyncio.Event()
@@ -278,9 +290,19 @@ def _run_background(gateways: bool, consumers: bool) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await platform.start()
+        ops = None
+        if settings.core.metrics_port is not None:
+
+            async def ready() -> tuple[bool, dict[str, Any]]:
+                return await readiness(platform.db, platform.bus, [s.writer for s in services])
+
+            host = settings.telematics.gateway_host
+            ops = asyncio.create_task(serve_ops(host, settings.core.metrics_port, ready, stop))
         try:
             await stop.wait()
         finally:
+            if ops is not None:
+                await asyncio.gather(ops, return_exceptions=True)
             await platform.stop()
 
     try:

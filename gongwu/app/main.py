@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 import gongwu.core.permissions  # noqa: F401  (registers the kernel's permissions)
-from gongwu.app import errors, health, routing_api
+from gongwu.app import errors, health, observability, routing_api
 from gongwu.app.paths import WEB
 from gongwu.app.platform import BackgroundTask, Platform
 from gongwu.app.routing_api import create_routing_service
@@ -59,6 +59,7 @@ ROUTERS = [
     costs_router,
     supervision_router,
     health.router,
+    observability.metrics_router,
 ]
 
 
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
             return
         built = Platform.build(resolved)
         app.state.platform = built
-        built.background.extend(_telematics(built.settings, demo))
+        built.background.extend(_telematics(built.settings, demo, app))
         built.background.extend(dispatch_outbox.background_tasks(built.settings.dispatch))
         built.background.extend(charging_tasks(built.settings.charging, demo=demo))
         built.background.extend(
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     )
     if platform is not None:
         app.state.platform = platform
+    app.state.gateway_services = []  # the gateways this process runs (their pipeline is in /ready)
+    app.add_middleware(observability.RequestMiddleware)
     app.state.routing = create_routing_service(resolved.core.data_dir, resolved.core.local_timezone, resolved.routing)
     app.state.live_position = lambda vehicle_id: telematics_service.live_position(app.state.platform.bus, vehicle_id)
     errors.install(app)
@@ -106,11 +109,16 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     return app
 
 
-def _telematics(settings: Settings, demo: bool) -> list[BackgroundTask]:
+def _telematics(settings: Settings, demo: bool, app: FastAPI) -> list[BackgroundTask]:
     """Gateways, bus consumers and maintenance of telematics (and the demo fleet driving to the gateways)."""
     t = settings.telematics
     tasks: list[BackgroundTask] = list(
-        telematics_tasks(t, timezone=settings.core.local_timezone, consumers=t.consumers_enabled)
+        telematics_tasks(
+            t,
+            timezone=settings.core.local_timezone,
+            consumers=t.consumers_enabled,
+            on_gateways=app.state.gateway_services.append,
+        )
     )
     if demo:
         from gongwu.app.demo import drive_demo_fleet

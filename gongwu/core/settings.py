@@ -51,6 +51,33 @@ class CoreSettings(BaseSettings):
         "Asia/Shanghai", description="The bureau's wall-clock zone (working hours, daily reports)."
     )
     sql_echo: bool = Field(False, description="Log every SQL statement (debugging only).")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text`: human-readable lines (development). `json`: one JSON object per line with level, "
+        "logger, message, request id or terminal id (production, for a log shipper).",
+    )
+    log_level: str = Field("INFO", description="Lowest level logged (DEBUG, INFO, WARNING, ERROR).")
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="When set, `/metrics` answers only requests with `Authorization: Bearer <token>` (the "
+        "scraper's); unset, it is open — keep it on the internal network.",
+    )
+    metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="`gongwu gateway` and `gongwu consumers` (no HTTP API of their own) serve `/metrics`, "
+        "`/health` and `/ready` on this port (unset: not served).",
+    )
+    login_max_failures: int = Field(
+        10, ge=1, description="Failed logins of one username within LOGIN_WINDOW_S before it must wait (429)."
+    )
+    login_max_failures_per_address: int = Field(
+        50, ge=1, description="Failed logins from one client address within LOGIN_WINDOW_S before it must wait."
+    )
+    login_window_s: float = Field(
+        900.0, gt=0, description="The window of the login limits (counted in Redis when configured)."
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_production(self) -> CoreSettings:

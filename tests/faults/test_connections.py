@@ -13,6 +13,7 @@ import os
 import statistics
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,21 +64,27 @@ async def idle_terminal(phone: str, port: int) -> asyncio.StreamWriter:
 
 
 @pytest.fixture
-def gateway_process(pg_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
-    port = free_port()
+def gateway_process(pg_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, int]]:
+    port, ops = free_port(), free_port()
     log = tmp_path / "gateway.log"
     env = _env(pg_url, tmp_path, GONGWU_JT808_PORT=str(port), GONGWU_GATEWAY_ID="gw-idle", GONGWU_AUTO_PROVISION="1",
-               GONGWU_REDIS_URL="")  # fmt: skip
+               GONGWU_REDIS_URL="", GONGWU_METRICS_PORT=str(ops), GONGWU_LOG_FORMAT="json")  # fmt: skip
     proc = _start(["gateway"], env, log)
     try:
         _listening(port, proc, log)
-        yield proc, port, log
+        _listening(ops, proc, log)
+        yield proc, port, ops
     finally:
         proc.terminate()
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return str(answer.read().decode())
 
 
 async def _probe(client: Jt808Client, count: int, lat: float) -> list[float]:
@@ -91,9 +98,9 @@ async def _probe(client: Jt808Client, count: int, lat: float) -> list[float]:
 
 
 async def test_idle_and_slow_terminals_leave_the_others_unaffected(
-    pg_db: Database, gateway_process: tuple[subprocess.Popen[bytes], int, Path]
+    pg_db: Database, gateway_process: tuple[subprocess.Popen[bytes], int, int]
 ) -> None:
-    proc, port, _log = gateway_process
+    proc, port, ops = gateway_process
     streaming = await provision_car(pg_db, identifier="13930000001")
     probe = await Jt808Client(streaming.identifier, port).connect()
     await probe.login()
@@ -123,6 +130,11 @@ async def test_idle_and_slow_terminals_leave_the_others_unaffected(
     after = await _probe(probe, 20, 39.92)
 
     assert not any(w.is_closing() for w in idle)  # all still connected
+    # the gateway process's own metrics and readiness (it has no HTTP API)
+    metrics = await asyncio.to_thread(_get, f"http://127.0.0.1:{ops}/metrics")
+    assert f'gongwu_gateway_connections{{protocol="jt808"}} {IDLE + 2}.0' in metrics
+    ready = json.loads(await asyncio.to_thread(_get, f"http://127.0.0.1:{ops}/ready"))
+    assert ready["status"] == "ready" and ready["checks"]["pipeline"]["failing_s"] == 0
     for writer in idle:
         writer.close()
     for client in (probe, slow):

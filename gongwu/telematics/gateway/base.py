@@ -264,7 +264,7 @@ class BaseSession(asyncio.Protocol):
 
     def bad_frame(self, reason: object) -> None:
         self._bad_frames += 1
-        log.info("%s session %s: undecodable frame: %s", self.protocol, self.peer, reason)
+        log.info("%s session %s: undecodable frame: %s", self.protocol, self.peer, reason, extra=self.log_extra())
         if self._bad_frames >= MAX_BAD_FRAMES:
             self.close("undecodable frames")
 
@@ -280,7 +280,8 @@ class BaseSession(asyncio.Protocol):
         if wait is None:
             return True
         metrics.AUTH_FAILURES.labels(self.protocol, "locked_out").inc()
-        log.warning("%s session %s: %s is locked out for %.0f s more", self.protocol, self.peer, key, wait)
+        extra = self.log_extra()
+        log.warning("%s session %s: %s is locked out for %.0f s more", self.protocol, self.peer, key, wait, extra=extra)
         return False
 
     async def auth_failed(self, key: str, reason: str) -> None:
@@ -289,7 +290,8 @@ class BaseSession(asyncio.Protocol):
         self._auth_failed += 1
         locked = await self.ctx.auth_failures.failed(key)
         if locked is not None:
-            log.warning("%s session %s: %s locked out for %.0f s (%s)", self.protocol, self.peer, key, locked, reason)
+            log.warning("%s session %s: %s locked out for %.0f s (%s)", self.protocol, self.peer, key, locked, reason,
+                        extra=self.log_extra())  # fmt: skip
         if locked is not None or self._auth_failed >= MAX_AUTH_FAILURES_PER_CONNECTION:
             self.close("authentication failures")
 
@@ -306,7 +308,7 @@ class BaseSession(asyncio.Protocol):
     def close(self, reason: str) -> None:
         if self._closed:
             return
-        log.info("%s session %s closed: %s", self.protocol, self.peer, reason)
+        log.info("%s session %s closed: %s", self.protocol, self.peer, reason, extra=self.log_extra())
         metrics.CLOSED.labels(self.protocol, reason).inc()
         self._closed = True
         self._waiting.clear()
@@ -315,6 +317,14 @@ class BaseSession(asyncio.Protocol):
                 self.transport.abort()  # it does not read: do not keep its unsent bytes until it does
             else:
                 self.transport.close()
+
+    def log_extra(self) -> dict[str, Any]:
+        """What a JSON log line of this connection carries besides the message."""
+        extra: dict[str, Any] = {"protocol": self.protocol, "peer": self.peer}
+        if self.binding is not None:
+            extra["terminal_id"] = self.binding.terminal_id
+            extra["vehicle_id"] = self.binding.vehicle_id
+        return extra
 
     @property
     def closed(self) -> bool:
