@@ -17,6 +17,7 @@ from gongwu.core.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    RateLimited,
     Unauthenticated,
     Unavailable,
 )
@@ -32,6 +33,7 @@ STATUS: dict[type[DomainError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     Unavailable: 503,
+    RateLimited: 429,
 }
 
 
@@ -60,6 +62,8 @@ def _status_of(exc: DomainError) -> int:
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(int(exc.details.get("retry_after_s", 60)))}
     message = exc.localized(language_of(request))
     return JSONResponse(error_body(exc.code, message, exc.details), status_code=_status_of(exc), headers=headers)
 
@@ -86,13 +90,15 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    codes = {404: "http.not_found", 405: "http.method_not_allowed", 401: "auth.unauthenticated"}
+    codes = {404: "http.not_found", 405: "http.method_not_allowed", 401: "auth.unauthenticated", 413: "http.too_large"}
     code = codes.get(exc.status_code, f"http.{exc.status_code}")
     message = exc.detail if isinstance(exc.detail, str) else "Request refused."
     if exc.status_code == 400 and "parsing the body" in message:  # undecodable bytes, before JSON parsing
         return _malformed(request)
     if exc.status_code == 404:
         message = _say(request, "No such page or API route.", "没有这个页面或接口。")
+    if exc.status_code == 413:
+        message = _say(request, "The request is larger than this route accepts.", "请求内容超出该接口允许的大小。")
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 

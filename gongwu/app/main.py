@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         summary="Official cars, telematics, dispatch and budgets of an offices-administration bureau",
         version="0.1.0",
         lifespan=lifespan,
+        max_body_size=resolved.core.max_body_bytes,  # the uploads raise their own route's ceiling
     )
     if platform is not None:
         app.state.platform = platform

@@ -16,6 +16,7 @@ __all__ = [
     "Forbidden",
     "InvalidInput",
     "NotFound",
+    "RateLimited",
     "Unauthenticated",
     "Unavailable",
 ]
@@ -101,3 +102,11 @@ class Unavailable(DomainError):
     code = "unavailable"
     default_message = "This is not available right now."
     default_message_zh = "该功能暂不可用。"
+
+
+class RateLimited(DomainError):
+    """Too many attempts (failed logins): wait ``details["retry_after_s"]`` seconds."""
+
+    code = "rate_limited"
+    default_message = "Too many attempts; try again later."
+    default_message_zh = "尝试次数过多，请稍后再试。"

@@ -22,11 +22,13 @@ from gongwu.core.events import EventBus
 from gongwu.core.identity.principal import Principal
 from gongwu.core.identity.service import load_principal
 from gongwu.core.identity.tokens import TokenService
+from gongwu.core.settings import CoreSettings
 
 __all__ = [
     "CurrentPrincipal",
     "DbSession",
     "PlatformState",
+    "client_address",
     "current_principal",
     "db_session",
     "principal_from_token",
@@ -34,10 +36,22 @@ __all__ = [
 ]
 
 
+class _Settings(Protocol):
+    @property
+    def core(self) -> CoreSettings: ...
+
+
 class PlatformState(Protocol):
     db: Database
     bus: EventBus
     tokens: TokenService
+    settings: _Settings
+
+
+def client_address(request: Request) -> str:
+    """The client's address (behind a reverse proxy: the one it forwarded, when uvicorn trusts it —
+    ``FORWARDED_ALLOW_IPS``)."""
+    return request.client.host if request.client else "unknown"
 
 
 def platform(request: Request) -> PlatformState:

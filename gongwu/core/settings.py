@@ -69,6 +69,12 @@ class CoreSettings(BaseSettings):
         description="`gongwu gateway` and `gongwu consumers` (no HTTP API of their own) serve `/metrics`, "
         "`/health` and `/ready` on this port (unset: not served).",
     )
+    max_body_bytes: int = Field(
+        2_097_152,
+        ge=65_536,
+        description="Largest request body the API reads (413 above it); the two upload routes have their own "
+        "ceiling: a fuel-card statement 10 MiB, a receipt photo 16 MiB (and DRIVING_RECEIPT_MAX_BYTES).",
+    )
     login_max_failures: int = Field(
         10, ge=1, description="Failed logins of one username within LOGIN_WINDOW_S before it must wait (429)."
     )

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 
 from gongwu.core import audit
 from gongwu.core.audit import Actor, set_actor
-from gongwu.core.errors import Forbidden, NotFound
-from gongwu.core.http import CurrentPrincipal, DbSession, platform, require
+from gongwu.core.errors import Forbidden, NotFound, RateLimited, Unauthenticated
+from gongwu.core.http import CurrentPrincipal, DbSession, client_address, platform, require
 from gongwu.core.identity import service
 from gongwu.core.identity.models import User
 from gongwu.core.identity.permissions import ROLES
@@ -25,14 +25,51 @@ from gongwu.core.identity.schemas import (
     UserOut,
     UserPatch,
 )
+from gongwu.core.ratelimit import FailureLimit, counters_for
 
 router = APIRouter(tags=["identity"])
 
 
-@router.post("/api/auth/login", response_model=TokensOut)
+def _login_limits(request: Request) -> tuple[FailureLimit, FailureLimit]:
+    """Failed logins per username and per client address (in Redis when configured: every API process counts
+    together)."""
+    state = platform(request)
+    core = state.settings.core
+    counters = counters_for(state.bus)
+    window = core.login_window_s
+    return (
+        FailureLimit(counters, "login.user", limit=core.login_max_failures, window_s=window),
+        FailureLimit(counters, "login.address", limit=core.login_max_failures_per_address, window_s=window),
+    )
+
+
+def _too_many(wait: float) -> RateLimited:
+    return RateLimited(
+        f"Too many failed logins; try again in {wait:.0f} s.",
+        code="auth.too_many_attempts",
+        details={"retry_after_s": int(wait)},
+        message_zh=f"登录失败次数过多，请 {wait:.0f} 秒后再试。",
+    )
+
+
+@router.post("/api/auth/login", response_model=TokensOut, responses={429: {"description": "Too many failed logins"}})
 async def login(body: LoginIn, request: Request, session: DbSession) -> TokensOut:
-    """Exchange a username and password for an access token and a refresh token."""
-    user = await service.authenticate(session, body.username, body.password)
+    """Exchange a username and password for an access token and a refresh token. After
+    ``GONGWU_LOGIN_MAX_FAILURES`` failures of a username (or ``GONGWU_LOGIN_MAX_FAILURES_PER_ADDRESS`` from one
+    address) within ``GONGWU_LOGIN_WINDOW_S``, 429 with ``Retry-After`` until the window ends."""
+    by_user, by_address = _login_limits(request)
+    username, address = body.username.strip().lower(), client_address(request)
+    for limit, key in ((by_user, username), (by_address, address)):
+        wait = await limit.blocked(key)
+        if wait is not None:
+            raise _too_many(wait)
+    try:
+        user = await service.authenticate(session, body.username, body.password)
+    except Unauthenticated:
+        await by_user.failed(username)
+        await by_address.failed(address)
+        raise
+    await by_user.succeeded(username)
     set_actor(session, Actor(user.id, user.username))
     await audit.record(session, "auth.login", "app_user", user.id)
     await session.commit()

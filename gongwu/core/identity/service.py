@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
@@ -205,8 +206,21 @@ async def list_users(session: AsyncSession, principal: Principal, *, unit_id: in
     return (await session.scalars(query)).all()
 
 
+_UNKNOWN_USER_HASH: list[str] = []
+
+
+def _unknown_user_hash() -> str:
+    """A hash to check a password against when the username is unknown, so both cases take the same time (no
+    telling which usernames exist from how fast the answer comes)."""
+    if not _UNKNOWN_USER_HASH:
+        _UNKNOWN_USER_HASH.append(hash_password("no-such-user-" + secrets.token_hex(8)))
+    return _UNKNOWN_USER_HASH[0]
+
+
 async def authenticate(session: AsyncSession, username: str, password: str) -> User:
     user = await session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is None:
+        verify_password(_unknown_user_hash(), password)
     if user is None or not verify_password(user.password_hash, password):
         raise Unauthenticated(
             "Wrong username or password.", code="auth.bad_credentials", message_zh="用户名或密码错误。"

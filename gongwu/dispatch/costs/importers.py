@@ -77,7 +77,10 @@ def read_table(data: bytes, filename: str) -> list[dict[str, Any]]:
     else:
         raise ValueError("The file is neither UTF-8 nor GB18030 text.")
     reader = csv.reader(io.StringIO(text))
-    lines = [r for r in reader]
+    try:
+        lines = [r for r in reader]
+    except csv.Error as exc:  # a NUL byte, a field over the csv module's limit: not a statement
+        raise ValueError(f"Not a readable CSV file (line {reader.line_num}: {exc}).") from None
     if not lines:
         return []
     header = [h.strip() for h in lines[0]]

@@ -136,7 +136,7 @@ async def units(
     return await sheets.unit_month(session, principal, _month(month))
 
 
-@router.post("/imports/fuel", status_code=201)
+@router.post("/imports/fuel", status_code=201, max_body_size=MAX_UPLOAD + 65_536)
 async def import_fuel(
     request: Request, session: DbSession, file: UploadFile, principal: Principal = require("costs.record")
 ) -> dict[str, Any]:

@@ -199,7 +199,7 @@ def _decimal(value: str) -> Decimal:
         raise ExpenseRefused(f"{value!r} is no amount.", code="dispatch.expense_amount") from None
 
 
-@router.post("/expenses", response_model=ExpenseOut, status_code=201)
+@router.post("/expenses", response_model=ExpenseOut, status_code=201, max_body_size=16 * 1024 * 1024 + 65_536)
 async def add_expense(
     request: Request,
     session: DbSession,

@@ -14,7 +14,7 @@ class DrivingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GONGWU_DRIVING_", extra="ignore")
 
     receipt_max_bytes: int = Field(
-        8_000_000, ge=10_000, le=50_000_000, description="Largest receipt photo accepted (bytes)."
+        8_000_000, ge=10_000, le=16_000_000, description="Largest receipt photo accepted (bytes; at most 16 MB)."
     )
     trip_match_minutes: float = Field(
         30.0,
