@@ -174,6 +174,50 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+@app.command("export")
+def export_command(
+    file: Annotated[str, typer.Argument(help="Where to write the master data (JSON; `-` for standard output).")],
+) -> None:
+    """Write the bureau's master data (org tree, users, fleet, budgets, terminals, calendars, places, the audit
+    chain …; not positions) as versioned JSON — to move to PostgreSQL with `gongwu import`."""
+    from pathlib import Path
+
+    from gongwu.app.transfer import export_data
+
+    document = _run(load_settings(), export_data)
+    text = json.dumps(document, ensure_ascii=False, indent=1)
+    if file == "-":
+        sys.stdout.write(text + "\n")
+        return
+    Path(file).write_text(text + "\n", encoding="utf-8")
+    rows = {name: len(block["rows"]) for name, block in document["tables"].items()}
+    typer.echo(json.dumps({"file": file, "rows": rows}, ensure_ascii=False), err=True)
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[str, typer.Argument(help="A file written by `gongwu export`.")],
+) -> None:
+    """Load master data into an empty, migrated database (one transaction; the audit chain is verified and
+    continued with a `system.import` record). Run `gongwu db upgrade` first."""
+    from pathlib import Path
+
+    from gongwu.app.transfer import import_data
+    from gongwu.core.errors import DomainError
+
+    try:
+        document = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: cannot read {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        counts = _run(load_settings(), lambda db: import_data(db, document))
+    except DomainError as exc:
+        typer.echo(f"error: {exc.message} ({exc.code})", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps({"imported": counts}, ensure_ascii=False))
+
+
 @audit_app.command("nightly")
 def audit_nightly(
     day: Annotated[str | None, typer.Option("--date", help="Local day YYYY-MM-DD (default: yesterday).")] = None,

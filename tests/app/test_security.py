@@ -33,7 +33,7 @@ from gongwu.app.settings import load_settings
 from gongwu.core.db import Database
 from gongwu.core.events import RedisBus
 from tests import factories as f
-from tests.conftest import _in_thread, make_platform
+from tests.conftest import make_platform
 
 PUBLIC = {
     ("POST", "/api/auth/login"),
@@ -260,27 +260,6 @@ DETAIL_SQL = {
     "site_id": "SELECT s.id, o.path FROM charging_site s JOIN org_unit o ON o.id = s.unit_id",
     "finding_id": "SELECT a.id, o.path FROM audit_finding a JOIN org_unit o ON o.id = a.unit_id",
 }
-
-
-@pytest.fixture(scope="session")
-def demo_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo bureau seeded once per run into an embedded database (copied by each test that uses it)."""
-    import asyncio
-
-    from gongwu.app.demo import seed
-
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    shutil.copy(sqlite_template, path)
-
-    async def work() -> None:
-        database = Database(f"sqlite+aiosqlite:///{path}")
-        try:
-            await seed(database)
-        finally:
-            await database.dispose()
-
-    _in_thread(lambda: asyncio.run(work()))
-    return path
 
 
 @pytest.fixture
