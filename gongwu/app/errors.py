@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from gongwu.core.errors import (
@@ -113,8 +113,32 @@ async def _integrity(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _is_out_of_range(exc: BaseException) -> bool:
+    """A value the database cannot hold (an id beyond 64 bits, a number beyond a column's range): SQLite's driver
+    raises OverflowError, PostgreSQL's a data exception (SQLSTATE class 22) that SQLAlchemy may wrap as a plain
+    DBAPIError."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (OverflowError, DataError)) or type(seen).__name__ == "DataError":
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    """The caller's input that the database cannot hold is a 422, not a server fault; anything else is re-raised
+    (a 500, logged)."""
+    if not _is_out_of_range(exc):
+        raise exc
+    log.info("value out of range: %s", exc)
+    message = _say(request, "A number in the request is out of range.", "请求中的数值超出范围。")
+    return JSONResponse(error_body("invalid_input.out_of_range", message), status_code=422)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(OverflowError, _database)

@@ -27,6 +27,8 @@ async def test_malformed_json_wrong_types_unknown_ids_and_routes(api: httpx.Asyn
 
     unknown = await api.get("/api/fleet/vehicles/424242", headers=headers)
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "fleet.vehicle_not_found"
+    beyond = await api.get(f"/api/fleet/vehicles/{2**64}", headers=headers)  # no database column holds it
+    assert beyond.status_code == 422 and beyond.json()["error"]["code"] == "invalid_input.out_of_range"
     no_route = await api.get("/api/no-such-thing", headers=headers)
     assert no_route.status_code == 404 and no_route.json()["error"]["code"] == "http.not_found"
     wrong_method = await api.delete("/api/me", headers=headers)
