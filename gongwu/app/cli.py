@@ -132,7 +132,11 @@ def users_create(
         async with db.session() as session:
             unit_id = await session.scalar(select(OrgUnit.id).where(OrgUnit.code == unit))
             if unit_id is None:
-                raise NotFound(f"No unit with code {unit!r}.", code="identity.unit_not_found")
+                raise NotFound(
+                    f"No unit with code {unit!r}.",
+                    code="identity.unit_not_found",
+                    message_zh=f"没有代码为 {unit!r} 的单位。",
+                )
             user = await service.create_user(
                 session,
                 username=username,
@@ -399,7 +403,11 @@ def terminals_add(
             plate = normalise_plate(vehicle)
             vehicle_id = await session.scalar(select(Vehicle.id).where(Vehicle.plate == plate))
             if vehicle_id is None:
-                raise NotFound(f"No car with plate {plate}.", code="fleet.vehicle_not_found")
+                raise NotFound(
+                    f"No car with plate {plate}.",
+                    code="fleet.vehicle_not_found",
+                    message_zh=f"没有车牌为 {plate} 的车辆。",
+                )
             terminal = await terminals.provision(
                 session, protocol=protocol, identifier=identifier, vehicle_id=vehicle_id
             )

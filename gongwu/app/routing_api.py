@@ -54,14 +54,22 @@ def create_routing_service(data_dir: Path, timezone: str, settings: RoutingSetti
 def get_routing(request: Request) -> RoutingService:
     service = getattr(request.app.state, "routing", None)
     if service is None:
-        raise Unavailable("Routing is not configured in this process.", code="routing.not_configured")
+        raise Unavailable(
+            "Routing is not configured in this process.",
+            code="routing.not_configured",
+            message_zh="本进程未配置路径规划服务。",
+        )
     return service  # type: ignore[no-any-return]
 
 
 def get_live_position(request: Request) -> LivePosition:
     live = getattr(request.app.state, "live_position", None)
     if live is None:
-        raise Unavailable("Live positions are not available in this process.", code="routing.no_live_state")
+        raise Unavailable(
+            "Live positions are not available in this process.",
+            code="routing.no_live_state",
+            message_zh="本进程不提供车辆实时位置。",
+        )
     return live  # type: ignore[no-any-return]
 
 
@@ -196,7 +204,10 @@ async def eta(
         found = await found
     if found is None:
         raise NotFound(
-            "No live position for this vehicle.", code="routing.no_live_position", details={"vehicle_id": vehicle_id}
+            "No live position for this vehicle.",
+            code="routing.no_live_position",
+            message_zh="该车辆没有实时位置。",
+            details={"vehicle_id": vehicle_id},
         )
     here = LatLon(float(found[0]), float(found[1]))
     target = LatLon(lat, lon)

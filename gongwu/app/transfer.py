@@ -130,18 +130,23 @@ def digest(document: dict[str, Any]) -> str:
 
 def _check(document: dict[str, Any]) -> None:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise InvalidInput(f"Not a {FORMAT} file.", code="transfer.bad_format")
+        raise InvalidInput(f"Not a {FORMAT} file.", code="transfer.bad_format", message_zh=f"不是 {FORMAT} 文件。")
     if document.get("version") != VERSION:
         raise InvalidInput(
             f"Format version {document.get('version')} is not {VERSION}; export again with this version.",
             code="transfer.bad_version",
+            message_zh=f"文件格式版本 {document.get('version')} 不是 {VERSION}，请用当前版本重新导出。",
         )
     tables = document.get("tables")
     if not isinstance(tables, dict):
-        raise InvalidInput("The file has no tables.", code="transfer.bad_format")
+        raise InvalidInput("The file has no tables.", code="transfer.bad_format", message_zh="文件中没有数据表。")
     unknown = set(tables) - set(MASTER_TABLES)
     if unknown:
-        raise InvalidInput(f"Unknown tables {sorted(unknown)}.", code="transfer.bad_format")
+        raise InvalidInput(
+            f"Unknown tables {sorted(unknown)}.",
+            code="transfer.bad_format",
+            message_zh=f"未知的数据表 {sorted(unknown)}。",
+        )
 
 
 async def import_data(db: Database, document: dict[str, Any], *, actor: str = "gongwu import") -> dict[str, int]:
@@ -154,9 +159,14 @@ async def import_data(db: Database, document: dict[str, Any], *, actor: str = "g
             raise Conflict(
                 "The target database already holds an org tree; import into an empty (migrated) database.",
                 code="transfer.target_not_empty",
+                message_zh="目标数据库已有组织机构，请导入到空的（已完成迁移的）数据库。",
             )
         if await conn.scalar(select(func.count()).select_from(audit.AuditRecord.__table__)):
-            raise Conflict("The target database already has an audit chain.", code="transfer.target_not_empty")
+            raise Conflict(
+                "The target database already has an audit chain.",
+                code="transfer.target_not_empty",
+                message_zh="目标数据库已有审计链。",
+            )
         for table in _tables():
             block = document["tables"].get(table.name)
             if not block:
@@ -166,7 +176,9 @@ async def import_data(db: Database, document: dict[str, Any], *, actor: str = "g
             known = {c.name: c for c in table.columns if c.computed is None}
             if set(names) - set(known):
                 raise InvalidInput(
-                    f"{table.name}: unknown columns {sorted(set(names) - set(known))}.", code="transfer.bad_format"
+                    f"{table.name}: unknown columns {sorted(set(names) - set(known))}.",
+                    code="transfer.bad_format",
+                    message_zh=f"{table.name}：未知的列 {sorted(set(names) - set(known))}。",
                 )
             loaders = [_loader(known[n]) for n in names]
             rows = [
@@ -182,6 +194,7 @@ async def import_data(db: Database, document: dict[str, Any], *, actor: str = "g
             raise InvalidInput(
                 f"The file's audit chain is broken at record {broken.record_id}: {broken.reason}. Nothing imported.",
                 code="transfer.chain_broken",
+                message_zh=f"文件中的审计链在第 {broken.record_id} 条记录处断裂：{broken.reason}。未导入任何数据。",
                 details={"record_id": broken.record_id, "verified": checked},
             )
         if db.is_postgres:

@@ -168,12 +168,18 @@ class GraphTravelTimes:
             details = {"role": role, "index": i, "lat": p.lat, "lon": p.lon}
             if not self._inside(np.array([p.lat]), np.array([p.lon]))[0]:
                 details["map_bbox"] = self.network.bbox.as_list()
-                raise OutsideMap(f"{role}[{i}] ({p.lat:.6f}, {p.lon:.6f}) is outside the map.", details=details)
+                raise OutsideMap(
+                    f"{role}[{i}] ({p.lat:.6f}, {p.lon:.6f}) is outside the map.",
+                    message_zh=f"{role}[{i}]（{p.lat:.6f}, {p.lon:.6f}）不在地图范围内。",
+                    details=details,
+                )
             details["distance_m"] = round(float(snapped.distance_m[i]), 1)
             details["max_snap_m"] = self.max_snap_m
             raise NoRoadNearby(
                 f"{role}[{i}] is {snapped.distance_m[i]:.0f} m from the nearest drivable road "
                 f"(limit {self.max_snap_m:.0f} m).",
+                message_zh=f"{role}[{i}] 距最近的可通行道路 {snapped.distance_m[i]:.0f} 米"
+                f"（上限 {self.max_snap_m:.0f} 米）。",
                 details=details,
             )
         return snapped

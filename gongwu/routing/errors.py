@@ -21,6 +21,7 @@ class BadCoordinate(InvalidInput):
 
     code = "routing.bad_coordinate"
     default_message = "Coordinates must be WGS-84 degrees: -90 ≤ lat ≤ 90, -180 ≤ lon ≤ 180."
+    default_message_zh = "坐标须为 WGS-84 经纬度：纬度在 -90 至 90 之间，经度在 -180 至 180 之间。"
 
 
 class OutsideMap(InvalidInput):
@@ -28,6 +29,7 @@ class OutsideMap(InvalidInput):
 
     code = "routing.outside_map"
     default_message = "The point is outside the imported map."
+    default_message_zh = "该点不在已导入的地图范围内。"
 
 
 class NoRoadNearby(InvalidInput):
@@ -35,6 +37,7 @@ class NoRoadNearby(InvalidInput):
 
     code = "routing.no_road_nearby"
     default_message = "No drivable road near the point."
+    default_message_zh = "该点附近没有可通行的道路。"
 
 
 class NoRoute(NotFound):
@@ -42,6 +45,7 @@ class NoRoute(NotFound):
 
     code = "routing.no_route"
     default_message = "No drivable route between the points."
+    default_message_zh = "两点之间没有可通行的路线。"
 
 
 class BadExtract(InvalidInput):
@@ -49,6 +53,7 @@ class BadExtract(InvalidInput):
 
     code = "routing.bad_extract"
     default_message = "The file is not a readable OpenStreetMap extract."
+    default_message_zh = "该文件不是可读取的 OpenStreetMap 地图文件。"
 
 
 class EmptyExtract(InvalidInput):
@@ -56,6 +61,7 @@ class EmptyExtract(InvalidInput):
 
     code = "routing.empty_extract"
     default_message = "The extract holds no drivable roads."
+    default_message_zh = "该地图文件中没有可通行的道路。"
 
 
 class MapNotImported(Unavailable):
@@ -63,6 +69,7 @@ class MapNotImported(Unavailable):
 
     code = "routing.map_not_imported"
     default_message = "No map has been imported yet: run `gongwu map import CITY.osm.pbf`."
+    default_message_zh = "尚未导入地图：请运行 `gongwu map import CITY.osm.pbf`。"
 
 
 class EngineError(Unavailable):
@@ -70,3 +77,4 @@ class EngineError(Unavailable):
 
     code = "routing.engine_unavailable"
     default_message = "The routing engine is not available."
+    default_message_zh = "路径规划引擎暂不可用。"

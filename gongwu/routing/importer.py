@@ -69,7 +69,7 @@ def import_extract(
     started = time.perf_counter()
     pbf = Path(pbf)
     if not pbf.is_file():
-        raise BadExtract(f"No such file: {pbf}", details={"path": str(pbf)})
+        raise BadExtract(f"No such file: {pbf}", message_zh=f"文件不存在：{pbf}", details={"path": str(pbf)})
     _check_header(pbf)
 
     pieces, road_stats = read_roads(pbf, on_way=lambda n: report("roads", n, None))
@@ -139,6 +139,7 @@ def _check_header(pbf: Path) -> None:
     if len(head) < 16 or b"OSMHeader" not in head:
         raise BadExtract(
             f"{pbf.name} is not an OpenStreetMap .osm.pbf file (no OSMHeader block at its start).",
+            message_zh=f"{pbf.name} 不是 OpenStreetMap .osm.pbf 文件（文件开头没有 OSMHeader 块）。",
             details={"path": str(pbf)},
         )
 

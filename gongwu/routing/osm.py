@@ -105,7 +105,7 @@ def read_roads(path: Path, on_way: Callable[[int], None] | None = None) -> tuple
     Raises :class:`BadExtract` when the file cannot be read as OpenStreetMap data.
     """
     if not path.is_file():
-        raise BadExtract(f"No such file: {path}", details={"path": str(path)})
+        raise BadExtract(f"No such file: {path}", message_zh=f"文件不存在：{path}", details={"path": str(path)})
     stats = RoadReadStats()
     pieces: list[RoadPiece] = []
     try:
@@ -116,7 +116,9 @@ def read_roads(path: Path, on_way: Callable[[int], None] | None = None) -> tuple
             _read_way(way, stats, pieces)
     except RuntimeError as exc:  # libosmium reports corrupt or unreadable input this way
         raise BadExtract(
-            f"Cannot read {path.name} as an OpenStreetMap extract: {exc}", details={"path": str(path)}
+            f"Cannot read {path.name} as an OpenStreetMap extract: {exc}",
+            message_zh=f"无法将 {path.name} 作为 OpenStreetMap 地图文件读取：{exc}",
+            details={"path": str(path)},
         ) from exc
     if on_way is not None:
         on_way(stats.ways_read)

@@ -48,19 +48,30 @@ class OsrmTravelTimes:
         try:
             response = self._client.get(url, params=params)
         except httpx.HTTPError as exc:
-            raise EngineError(f"OSRM at {self.base_url} is unreachable: {exc}", details={"url": url}) from exc
+            raise EngineError(
+                f"OSRM at {self.base_url} is unreachable: {exc}",
+                message_zh=f"无法连接 OSRM 路径规划引擎（{self.base_url}）：{exc}",
+                details={"url": url},
+            ) from exc
         try:
             body: dict[str, Any] = response.json()
         except ValueError as exc:
             raise EngineError(
-                f"OSRM answered {response.status_code} without JSON", details={"status": response.status_code}
+                f"OSRM answered {response.status_code} without JSON",
+                message_zh=f"OSRM 返回了 {response.status_code}，但不是 JSON。",
+                details={"status": response.status_code},
             ) from exc
         code = body.get("code")
         if code == "NoRoute":
-            raise NoRoute(body.get("message") or NoRoute.default_message, details={"engine": self.name})
+            raise NoRoute(
+                body.get("message") or NoRoute.default_message,
+                message_zh=NoRoute.default_message_zh,
+                details={"engine": self.name},
+            )
         if response.status_code != 200 or code != "Ok":
             raise EngineError(
                 f"OSRM error {code}: {body.get('message', '')}".strip(),
+                message_zh=f"OSRM 出错 {code}：{body.get('message', '')}".strip(),
                 details={"status": response.status_code, "osrm_code": code},
             )
         return body
@@ -122,8 +133,14 @@ class OsrmTravelTimes:
 
 def _grid(rows: Any, n: int, m: int) -> np.ndarray[Any, Any]:
     if rows is None:
-        raise EngineError("OSRM table answer lacks durations/distances (annotations unsupported?)")
+        raise EngineError(
+            "OSRM table answer lacks durations/distances (annotations unsupported?)",
+            message_zh="OSRM 距离矩阵结果缺少 durations/distances（可能不支持 annotations）。",
+        )
     out = np.array([[np.inf if v is None else float(v) for v in row] for row in rows], dtype=np.float64)
     if out.shape != (n, m):
-        raise EngineError(f"OSRM table answer is {out.shape}, expected {(n, m)}")
+        raise EngineError(
+            f"OSRM table answer is {out.shape}, expected {(n, m)}",
+            message_zh=f"OSRM 距离矩阵结果为 {out.shape}，应为 {(n, m)}。",
+        )
     return out

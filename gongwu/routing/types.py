@@ -58,8 +58,12 @@ def point_arrays(points: PointsLike) -> tuple[FloatArray, FloatArray]:
                 if len(p) != 2:
                     raise ValueError
             except (TypeError, ValueError, IndexError) as exc:
-                raise BadCoordinate(f"Point {i} is not a (lat, lon) pair.", details={"index": i}) from exc
-        raise BadCoordinate("Points must be (lat, lon) pairs.")
+                raise BadCoordinate(
+                    f"Point {i} is not a (lat, lon) pair.",
+                    message_zh=f"坐标点 {i} 不是（纬度, 经度）坐标对。",
+                    details={"index": i},
+                ) from exc
+        raise BadCoordinate("Points must be (lat, lon) pairs.", message_zh="坐标点须为（纬度, 经度）坐标对。")
     lat, lon = arr[:, 0].copy(), arr[:, 1].copy()
     with np.errstate(invalid="ignore"):
         bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))

@@ -75,20 +75,32 @@ class ValhallaTravelTimes:
         try:
             response = self._client.post(url, json=payload)
         except httpx.HTTPError as exc:
-            raise EngineError(f"Valhalla at {self.base_url} is unreachable: {exc}", details={"url": url}) from exc
+            raise EngineError(
+                f"Valhalla at {self.base_url} is unreachable: {exc}",
+                message_zh=f"无法连接 Valhalla 路径规划引擎（{self.base_url}）：{exc}",
+                details={"url": url},
+            ) from exc
         try:
             body: dict[str, Any] = response.json()
         except ValueError as exc:
             raise EngineError(
-                f"Valhalla answered {response.status_code} without JSON", details={"status": response.status_code}
+                f"Valhalla answered {response.status_code} without JSON",
+                message_zh=f"Valhalla 返回了 {response.status_code}，但不是 JSON。",
+                details={"status": response.status_code},
             ) from exc
         if response.status_code != 200 or "error_code" in body:
             code = body.get("error_code")
             message = str(body.get("error", ""))
             if code in _NO_ROUTE_CODES:
-                raise NoRoute(f"Valhalla: {message}", details={"engine": self.name, "valhalla_code": code})
+                raise NoRoute(
+                    f"Valhalla: {message}",
+                    message_zh=f"两点之间没有可通行的路线（Valhalla：{message}）。",
+                    details={"engine": self.name, "valhalla_code": code},
+                )
             raise EngineError(
-                f"Valhalla error {code}: {message}", details={"status": response.status_code, "valhalla_code": code}
+                f"Valhalla error {code}: {message}",
+                message_zh=f"Valhalla 出错 {code}：{message}",
+                details={"status": response.status_code, "valhalla_code": code},
             )
         return body
 
@@ -153,7 +165,9 @@ def _read_matrix(cells: Any, n: int, m: int) -> tuple[np.ndarray[Any, Any], np.n
                     dist[i, j] = float(v) * 1000.0
         return dur, dist
     if not isinstance(cells, list):
-        raise EngineError("Valhalla answer has no sources_to_targets")
+        raise EngineError(
+            "Valhalla answer has no sources_to_targets", message_zh="Valhalla 的结果中没有 sources_to_targets。"
+        )
     for i, row in enumerate(cells):
         for j, cell in enumerate(row):
             fi, tj = cell.get("from_index", i), cell.get("to_index", j)

@@ -62,7 +62,9 @@ def _param_id(key: str | int) -> int:
         return key if isinstance(key, int) else int(key, 0)
     except ValueError:
         raise InvalidInput(
-            f"parameter id {key!r} is not a number (e.g. 0x0001)", code="telematics.bad_command"
+            f"parameter id {key!r} is not a number (e.g. 0x0001)",
+            code="telematics.bad_command",
+            message_zh=f"参数编号 {key!r} 不是数字（例如 0x0001）。",
         ) from None
 
 
@@ -70,18 +72,28 @@ def _check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
     if kind == "text":
         text = str(args.get("text", "")).strip()
         if not text or len(text.encode("gbk", "replace")) > 1000:
-            raise InvalidInput("A text message needs 1 to 1000 bytes of text.", code="telematics.bad_command")
+            raise InvalidInput(
+                "A text message needs 1 to 1000 bytes of text.",
+                code="telematics.bad_command",
+                message_zh="文本信息须为 1 至 1000 字节。",
+            )
         return {"text": text, "flags": int(args.get("flags", 0x0C)) & 0xFF}
     if kind == "set_params":
         params = args.get("params")
         if not isinstance(params, dict) or not params:
-            raise InvalidInput("set_params needs {params: {id: value}}.", code="telematics.bad_command")
+            raise InvalidInput(
+                "set_params needs {params: {id: value}}.",
+                code="telematics.bad_command",
+                message_zh="设置参数须提供 {params: {编号: 值}}。",
+            )
         checked = {}
         for key, value in params.items():
             pid = _param_id(key)
             if pid not in PARAM_KINDS:
                 raise InvalidInput(
-                    f"parameter 0x{pid:04x} is not a known terminal parameter", code="telematics.bad_command"
+                    f"parameter 0x{pid:04x} is not a known terminal parameter",
+                    code="telematics.bad_command",
+                    message_zh=f"参数 0x{pid:04x} 不是已知的终端参数。",
                 )
             checked[f"0x{pid:04x}"] = value
         return {"params": checked}
@@ -94,7 +106,7 @@ def _check_args(kind: str, args: dict[str, Any]) -> dict[str, Any]:
 async def _geofence_args(session: AsyncSession, kind: str, args: dict[str, Any]) -> dict[str, Any]:
     fence = await session.get(Geofence, int(args.get("geofence_id", 0)))
     if fence is None:
-        raise InvalidInput("No such geofence.", code="telematics.geofence_not_found")
+        raise InvalidInput("No such geofence.", code="telematics.geofence_not_found", message_zh="电子围栏不存在。")
     out: dict[str, Any] = {"geofence_id": fence.id, "shape": fence.shape, "name": fence.name}
     if kind == "geofence_delete":
         return out
@@ -115,10 +127,16 @@ async def create_command(
     """A queued command (checked against what the terminal's protocol can do); recorded in the audit chain."""
     protocols = COMMAND_KINDS.get(kind)
     if protocols is None:
-        raise InvalidInput(f"kind must be one of {list(COMMAND_KINDS)}", code="telematics.bad_command")
+        raise InvalidInput(
+            f"kind must be one of {list(COMMAND_KINDS)}",
+            code="telematics.bad_command",
+            message_zh=f"指令类型须为 {list(COMMAND_KINDS)} 之一。",
+        )
     if terminal.protocol not in protocols:
         raise InvalidInput(
-            f"A {terminal.protocol} terminal has no {kind!r} command.", code="telematics.command_not_supported"
+            f"A {terminal.protocol} terminal has no {kind!r} command.",
+            code="telematics.command_not_supported",
+            message_zh=f"{terminal.protocol} 终端不支持 {kind!r} 指令。",
         )
     checked = await _geofence_args(session, kind, args) if kind.startswith("geofence") else _check_args(kind, args)
     command = TerminalCommand(

@@ -72,12 +72,18 @@ def _range(start: datetime | None, end: datetime | None) -> tuple[datetime, date
     start = start or end - timedelta(days=1)
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput(
-            "start and end need a time zone (e.g. 2026-03-01T08:00:00+08:00).", code="telematics.naive_time"
+            "start and end need a time zone (e.g. 2026-03-01T08:00:00+08:00).",
+            code="telematics.naive_time",
+            message_zh="开始和结束时间须带时区（例如 2026-03-01T08:00:00+08:00）。",
         )
     if end <= start:
-        raise InvalidInput("end must be after start.", code="telematics.bad_range")
+        raise InvalidInput(
+            "end must be after start.", code="telematics.bad_range", message_zh="结束时间须晚于开始时间。"
+        )
     if end - start > MAX_RANGE:
-        raise InvalidInput("Ask for at most 31 days at once.", code="telematics.range_too_long")
+        raise InvalidInput(
+            "Ask for at most 31 days at once.", code="telematics.range_too_long", message_zh="一次最多查询 31 天。"
+        )
     return start, end
 
 
@@ -217,7 +223,11 @@ async def list_alarms(
         query = query.where(clause)
     if status is not None:
         if status not in ("open", "acknowledged"):
-            raise InvalidInput("status is open or acknowledged.", code="telematics.bad_status")
+            raise InvalidInput(
+                "status is open or acknowledged.",
+                code="telematics.bad_status",
+                message_zh="状态须为待处理（open）或已确认（acknowledged）。",
+            )
         query = query.where(Alarm.status == status)
     if vehicle_id is not None:
         query = query.where(Alarm.vehicle_id == vehicle_id)
@@ -231,7 +241,9 @@ async def get_alarm(session: AsyncSession, principal: Principal | None, alarm_id
         query = query.where(clause)
     alarm = await session.scalar(query)
     if alarm is None:
-        raise NotFound(f"Alarm {alarm_id} not found.", code="telematics.alarm_not_found")
+        raise NotFound(
+            f"Alarm {alarm_id} not found.", code="telematics.alarm_not_found", message_zh=f"未找到报警 {alarm_id}。"
+        )
     return alarm
 
 
@@ -240,7 +252,9 @@ async def acknowledge_alarm(session: AsyncSession, principal: Principal, alarm_i
     alarm = await get_alarm(session, principal, alarm_id)
     if alarm.status == "acknowledged":
         raise Conflict(
-            f"Alarm {alarm_id} was acknowledged by {alarm.ack_by_name} already.", code="telematics.alarm_acknowledged"
+            f"Alarm {alarm_id} was acknowledged by {alarm.ack_by_name} already.",
+            code="telematics.alarm_acknowledged",
+            message_zh=f"报警 {alarm_id} 已由 {alarm.ack_by_name} 确认。",
         )
     alarm.status = "acknowledged"
     alarm.ack_by_id = principal.user_id
@@ -265,18 +279,34 @@ def _check_geometry(shape_kind: str, fields: dict[str, Any]) -> None:
     if shape_kind == "circle":
         lat, lon, radius = fields.get("center_lat"), fields.get("center_lon"), fields.get("radius_m")
         if lat is None or lon is None or not radius or radius <= 0 or radius > 100_000:
-            raise InvalidInput("A circle needs a centre and a radius of up to 100 km.", code="telematics.bad_geofence")
+            raise InvalidInput(
+                "A circle needs a centre and a radius of up to 100 km.",
+                code="telematics.bad_geofence",
+                message_zh="圆形电子围栏须有圆心，半径不超过 100 公里。",
+            )
         fields["geometry"] = None
         return
     if shape_kind != "polygon":
-        raise InvalidInput("shape is polygon or circle.", code="telematics.bad_geofence")
+        raise InvalidInput(
+            "shape is polygon or circle.",
+            code="telematics.bad_geofence",
+            message_zh="电子围栏形状须为多边形（polygon）或圆形（circle）。",
+        )
     geometry = fields.get("geometry")
     try:
         polygon = shape(geometry)
     except Exception:
-        raise InvalidInput("A polygon needs GeoJSON Polygon coordinates.", code="telematics.bad_geofence") from None
+        raise InvalidInput(
+            "A polygon needs GeoJSON Polygon coordinates.",
+            code="telematics.bad_geofence",
+            message_zh="多边形电子围栏须提供 GeoJSON Polygon 坐标。",
+        ) from None
     if polygon.geom_type != "Polygon" or not polygon.is_valid or polygon.area == 0:
-        raise InvalidInput("The polygon is not a valid simple polygon.", code="telematics.bad_geofence")
+        raise InvalidInput(
+            "The polygon is not a valid simple polygon.",
+            code="telematics.bad_geofence",
+            message_zh="该多边形不是有效的简单多边形。",
+        )
     fields["center_lat"] = fields["center_lon"] = fields["radius_m"] = None
 
 
@@ -293,14 +323,18 @@ async def _geofence(session: AsyncSession, principal: Principal | None, geofence
         query = query.where(clause)
     fence = await session.scalar(query)
     if fence is None:
-        raise NotFound(f"Geofence {geofence_id} not found.", code="telematics.geofence_not_found")
+        raise NotFound(
+            f"Geofence {geofence_id} not found.",
+            code="telematics.geofence_not_found",
+            message_zh=f"未找到电子围栏 {geofence_id}。",
+        )
     return fence
 
 
 async def create_geofence(session: AsyncSession, **fields: Any) -> Geofence:
     _check_geometry(fields.get("shape", ""), fields)
     if await session.get(OrgUnit, fields["unit_id"]) is None:
-        raise NotFound("Unit not found.", code="identity.unit_not_found")
+        raise NotFound("Unit not found.", code="identity.unit_not_found", message_zh="未找到单位。")
     fence = Geofence(**fields)
     session.add(fence)
     await session.flush()
@@ -351,15 +385,23 @@ async def set_calendar(
 ) -> WorkingCalendar:
     """Replace a unit's working calendar and its day exceptions ((day, holiday|workday, name), …)."""
     if not workdays or any(c not in "1234567" for c in workdays):
-        raise InvalidInput("workdays are ISO weekday digits, e.g. 12345.", code="telematics.bad_calendar")
+        raise InvalidInput(
+            "workdays are ISO weekday digits, e.g. 12345.",
+            code="telematics.bad_calendar",
+            message_zh="工作日须为 ISO 星期数字，例如 12345。",
+        )
     for value in (day_start, day_end):
         hours, _, minutes = value.partition(":")
         if not (hours.isdigit() and minutes.isdigit() and int(hours) <= 24 and int(minutes) < 60):
-            raise InvalidInput("Times are HH:MM.", code="telematics.bad_calendar")
+            raise InvalidInput("Times are HH:MM.", code="telematics.bad_calendar", message_zh="时间格式须为 HH:MM。")
     if day_end <= day_start:
-        raise InvalidInput("The working day must end after it starts.", code="telematics.bad_calendar")
+        raise InvalidInput(
+            "The working day must end after it starts.",
+            code="telematics.bad_calendar",
+            message_zh="下班时间须晚于上班时间。",
+        )
     if await session.get(OrgUnit, unit_id) is None:
-        raise NotFound("Unit not found.", code="identity.unit_not_found")
+        raise NotFound("Unit not found.", code="identity.unit_not_found", message_zh="未找到单位。")
     calendar = await session.get(WorkingCalendar, unit_id)
     if calendar is None:
         calendar = WorkingCalendar(unit_id=unit_id)
@@ -373,7 +415,11 @@ async def set_calendar(
     wanted = {}
     for day, kind, name in days:
         if kind not in ("holiday", "workday"):
-            raise InvalidInput("A calendar day is a holiday or a workday.", code="telematics.bad_calendar")
+            raise InvalidInput(
+                "A calendar day is a holiday or a workday.",
+                code="telematics.bad_calendar",
+                message_zh="日历中的日期须为节假日（holiday）或工作日（workday）。",
+            )
         wanted[day] = (kind, name)
     for day, row in existing.items():
         if day not in wanted:
@@ -395,7 +441,9 @@ async def set_speed_limit(session: AsyncSession, vehicle_id: int, speed_limit_km
         if row is not None:
             await session.delete(row)
     elif not 10 <= speed_limit_kmh <= 200:
-        raise InvalidInput("A speed limit is 10 to 200 km/h.", code="telematics.bad_limit")
+        raise InvalidInput(
+            "A speed limit is 10 to 200 km/h.", code="telematics.bad_limit", message_zh="限速须在 10 至 200 km/h 之间。"
+        )
     elif row is None:
         session.add(VehicleLimit(vehicle_id=vehicle_id, speed_limit_kmh=speed_limit_kmh))
     else:

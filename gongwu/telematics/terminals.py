@@ -64,13 +64,18 @@ def _binding(t: Terminal) -> Binding:
 def normalise_identifier(protocol: str, identifier: str) -> str:
     """JT/T 808: the phone/terminal number without leading zeros; GB/T 32960: the VIN; NMEA: a short name."""
     if protocol not in PROTOCOLS:
-        raise InvalidInput(f"protocol must be one of {list(PROTOCOLS)}", code="telematics.bad_protocol")
+        raise InvalidInput(
+            f"protocol must be one of {list(PROTOCOLS)}",
+            code="telematics.bad_protocol",
+            message_zh=f"协议须为 {list(PROTOCOLS)} 之一。",
+        )
     value = identifier.strip()
     if protocol == "jt808":
         if not _PHONE.match(value):
             raise InvalidInput(
                 "A JT/T 808 terminal is named by its phone / terminal number: 1 to 20 digits.",
                 code="telematics.bad_identifier",
+                message_zh="JT/T 808 终端以终端手机号（终端号）标识：1 至 20 位数字。",
             )
         return value.lstrip("0") or "0"
     if protocol == "gb32960":
@@ -79,11 +84,14 @@ def normalise_identifier(protocol: str, identifier: str) -> str:
             raise InvalidInput(
                 "A GB/T 32960 terminal is named by its car's VIN: 17 characters, no I, O or Q.",
                 code="telematics.bad_identifier",
+                message_zh="GB/T 32960 终端以车辆的车架号（VIN）标识：17 位，不含 I、O、Q。",
             )
         return value
     if not _NMEA_ID.match(value):
         raise InvalidInput(
-            "An NMEA terminal id is 1 to 20 letters, digits, '.', '_' or '-'.", code="telematics.bad_identifier"
+            "An NMEA terminal id is 1 to 20 letters, digits, '.', '_' or '-'.",
+            code="telematics.bad_identifier",
+            message_zh="NMEA 终端号须为 1 至 20 位字母、数字或“.”“_”“-”。",
         )
     return value
 
@@ -102,6 +110,7 @@ async def _check_free(session: AsyncSession, vehicle_id: int, protocol: str, exc
         raise Conflict(
             f"The car already has a {protocol} terminal; unbind it first.",
             code="telematics.vehicle_has_terminal",
+            message_zh=f"该车辆已绑定 {protocol} 终端，请先解绑。",
             details={"vehicle_id": vehicle_id, "protocol": protocol},
         )
 
@@ -112,9 +121,15 @@ async def provision(
     """A new terminal bound to a car (one terminal per protocol per car)."""
     ident = normalise_identifier(protocol, identifier)
     if await session.get(Vehicle, vehicle_id) is None:
-        raise NotFound(f"Vehicle {vehicle_id} not found.", code="fleet.vehicle_not_found")
+        raise NotFound(
+            f"Vehicle {vehicle_id} not found.", code="fleet.vehicle_not_found", message_zh=f"未找到车辆 {vehicle_id}。"
+        )
     if await find_terminal(session, protocol, ident) is not None:
-        raise Conflict(f"A {protocol} terminal {ident} exists already.", code="telematics.terminal_exists")
+        raise Conflict(
+            f"A {protocol} terminal {ident} exists already.",
+            code="telematics.terminal_exists",
+            message_zh=f"{protocol} 终端 {ident} 已存在。",
+        )
     await _check_free(session, vehicle_id, protocol)
     terminal = Terminal(protocol=protocol, identifier=ident, vehicle_id=vehicle_id, auto_provisioned=auto)
     session.add(terminal)
@@ -129,7 +144,11 @@ async def get_terminal(session: AsyncSession, principal: Principal | None, termi
         query = query.join(Vehicle, Vehicle.id == Terminal.vehicle_id).where(clause)
     terminal = await session.scalar(query)
     if terminal is None:
-        raise NotFound(f"Terminal {terminal_id} not found.", code="telematics.terminal_not_found")
+        raise NotFound(
+            f"Terminal {terminal_id} not found.",
+            code="telematics.terminal_not_found",
+            message_zh=f"未找到终端 {terminal_id}。",
+        )
     return terminal
 
 
@@ -160,7 +179,11 @@ async def update_terminal(session: AsyncSession, terminal: Terminal, changes: di
     """Re-bind to another car, or disable / enable. Re-binding clears the registration (it must register again)."""
     if "vehicle_id" in changes and changes["vehicle_id"] != terminal.vehicle_id:
         if await session.get(Vehicle, changes["vehicle_id"]) is None:
-            raise NotFound(f"Vehicle {changes['vehicle_id']} not found.", code="fleet.vehicle_not_found")
+            raise NotFound(
+                f"Vehicle {changes['vehicle_id']} not found.",
+                code="fleet.vehicle_not_found",
+                message_zh=f"未找到车辆 {changes['vehicle_id']}。",
+            )
         await _check_free(session, changes["vehicle_id"], terminal.protocol, except_id=terminal.id)
         terminal.vehicle_id = changes["vehicle_id"]
         terminal.auth_code = None
@@ -321,7 +344,11 @@ async def _placeholder_vehicle(
     query = query.where(OrgUnit.code == unit_code) if unit_code else query.where(OrgUnit.parent_id.is_(None))
     unit_id = await session.scalar(query.order_by(OrgUnit.id).limit(1))
     if unit_id is None:
-        raise NotFound("No unit to own auto-provisioned cars.", code="telematics.no_provision_unit")
+        raise NotFound(
+            "No unit to own auto-provisioned cars.",
+            code="telematics.no_provision_unit",
+            message_zh="没有可接收自动登记车辆的单位。",
+        )
     if plate is None or await session.scalar(select(Vehicle.id).where(Vehicle.plate == plate)):
         plate = await _free_placeholder_plate(session, identifier)
     electric = protocol == "gb32960"

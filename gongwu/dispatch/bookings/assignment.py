@@ -53,6 +53,7 @@ async def mark_assigned(
         raise RuleBroken(
             f"Car {vehicle.plate} is sealed (封存: {seal.reason}) at that time.",
             code="dispatch.vehicle_sealed",
+            message_zh=f"车辆 {vehicle.plate} 在该时段处于封存期（{seal.reason}）。",
             details={"vehicle_id": vehicle.id, "seal_id": seal.id},
         )
     if check_pooling:
@@ -85,24 +86,33 @@ def _check_car(booking: Booking, vehicle: Any, driver: Any, pickup_at: datetime,
         raise RuleBroken(
             f"Car {vehicle.plate} is not of the category the booking asks for.",
             code="dispatch.vehicle_category",
+            message_zh=f"车辆 {vehicle.plate} 与用车申请的车辆类别不符。",
             details={"vehicle_category": vehicle.category, "category": booking.category},
         )
     if vehicle.seats < booking.min_seats:
         raise RuleBroken(
             f"Car {vehicle.plate} has {vehicle.seats} seats; the booking needs {booking.min_seats}.",
             code="dispatch.vehicle_seats",
+            message_zh=f"车辆 {vehicle.plate} 有 {vehicle.seats} 个座位，该申请需要 {booking.min_seats} 个。",
         )
     if vehicle.status not in ("available", "in_use"):
         raise RuleBroken(
-            f"Car {vehicle.plate} is not in service ({vehicle.status}).", code="dispatch.vehicle_unavailable"
+            f"Car {vehicle.plate} is not in service ({vehicle.status}).",
+            code="dispatch.vehicle_unavailable",
+            message_zh=f"车辆 {vehicle.plate} 当前不可用（{fleet.STATUSES.get(vehicle.status, vehicle.status)}）。",
         )
     if vehicle.dedicated and not booking.leader_trip:
         raise RuleBroken(
             f"Car {vehicle.plate} is a leader's car (定向化保障); it serves leader trips only.",
             code="dispatch.dedicated_car",
+            message_zh=f"车辆 {vehicle.plate} 为领导定向化保障车辆，仅用于定向化保障行程。",
         )
     if driver.status != "active":
-        raise RuleBroken(f"Driver {driver.name} is not on duty ({driver.status}).", code="dispatch.driver_unavailable")
+        raise RuleBroken(
+            f"Driver {driver.name} is not on duty ({driver.status}).",
+            code="dispatch.driver_unavailable",
+            message_zh=f"驾驶员 {driver.name} 当前不在岗（{driver.status}）。",
+        )
     if not (
         dropoff_at > pickup_at
         and pickup_at >= booking.earliest_pickup - PLAN_TOLERANCE
@@ -111,6 +121,7 @@ def _check_car(booking: Booking, vehicle: Any, driver: Any, pickup_at: datetime,
         raise RuleBroken(
             "The planned pick-up and drop-off must lie within the booking's window.",
             code="dispatch.plan_outside_window",
+            message_zh="计划的上车和下车时间须在申请的用车时间窗口之内。",
             details={
                 "earliest_pickup": booking.earliest_pickup.isoformat(),
                 "latest_arrival": booking.latest_arrival.isoformat(),
@@ -137,6 +148,8 @@ async def _check_pooling(
             f"Booking {clash.code} is on that car at the same time, and confidential or leader trips, or trips "
             "whose requester declined, are never pooled (机要、定向化保障行程不拼车).",
             code="dispatch.pooling_forbidden",
+            message_zh=f"用车申请 {clash.code} 同一时段已使用该车辆；"
+            "机要、定向化保障行程及申请人不同意拼车的行程一律不拼车。",
             details={"other_booking_id": clash.id},
         )
 
@@ -155,6 +168,7 @@ async def unassign(
     if booking.status != "assigned":
         raise BadTransition(
             f"Booking {booking.code} has no car to take back ({STATUSES[booking.status][0]}).",
+            message_zh=f"用车申请 {booking.code} 当前为“{STATUSES[booking.status][0]}”，没有可撤回的派车。",
             details={"booking_id": booking.id, "status": booking.status, "wanted": "approved"},
         )
     former_driver = await people.driver_user(session, booking.driver_id)
@@ -203,7 +217,9 @@ async def mark_completed(
     """The rider is dropped off. The reservation stays until the trip's cost is settled (charged)."""
     tz = policy.timezone if policy else "Asia/Shanghai"
     if actual_km is not None and actual_km < 0:
-        raise BookingRefused("Kilometres driven cannot be negative.", code="dispatch.bad_km")
+        raise BookingRefused(
+            "Kilometres driven cannot be negative.", code="dispatch.bad_km", message_zh="行驶里程不能为负数。"
+        )
     booking = await service.get_booking(session, booking_id, lock=True)
     ensure(booking, "completed")
     booking.actual_km = actual_km

@@ -18,6 +18,7 @@ class BookingNotFound(NotFound):
 
     code = "dispatch.booking_not_found"
     default_message = "Booking not found."
+    default_message_zh = "未找到用车申请。"
 
 
 class BookingRefused(InvalidInput):
@@ -25,6 +26,7 @@ class BookingRefused(InvalidInput):
 
     code = "dispatch.invalid_booking"
     default_message = "The booking is not valid."
+    default_message_zh = "用车申请不符合要求。"
 
 
 class RuleBroken(Conflict):
@@ -32,6 +34,7 @@ class RuleBroken(Conflict):
 
     code = "dispatch.rule_broken"
     default_message = "The rules of official-car use do not allow this now."
+    default_message_zh = "按公务用车管理规定，当前不能办理。"
 
 
 class BadTransition(Conflict):
@@ -39,6 +42,7 @@ class BadTransition(Conflict):
 
     code = "dispatch.bad_transition"
     default_message = "The booking's status does not allow this."
+    default_message_zh = "用车申请当前状态不允许此操作。"
 
 
 class NotAnApprover(Forbidden):
@@ -46,3 +50,4 @@ class NotAnApprover(Forbidden):
 
     code = "dispatch.not_an_approver"
     default_message = "You may not approve this booking."
+    default_message_zh = "您不能审批该用车申请。"

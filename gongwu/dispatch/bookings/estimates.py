@@ -67,7 +67,7 @@ class RoutingEstimator:
     def _estimate(self, pickup: LatLon, dropoff: LatLon, depart_at: datetime) -> TripEstimate:
         routing = self.routing
         if routing is None:
-            raise MapNotImported("Routing is not configured in this process.")
+            raise MapNotImported("Routing is not configured in this process.", message_zh="本进程未配置路径规划服务。")
         graph = routing.graph_engine
         if graph is not None:
             for role, point in (("pickup", pickup), ("dropoff", dropoff)):
@@ -88,12 +88,15 @@ def _check_on_map(graph: GraphTravelTimes, role: str, point: LatLon) -> None:
     except OutsideMap as exc:
         raise OutsideMap(
             f"The {en} ({point.lat:.5f}, {point.lon:.5f}) is outside the imported map ({zh}不在地图范围内).",
+            message_zh=f"{zh}（{point.lat:.5f}, {point.lon:.5f}）不在已导入的地图范围内。",
             details=exc.details,
         ) from None
     except NoRoadNearby as exc:
         raise NoRoadNearby(
             f"The {en} is {exc.details.get('distance_m', '?')} m from the nearest drivable road "
             f"({zh}附近没有可通行的道路); pick a point on a street.",
+            message_zh=f"{zh}距最近的可通行道路约 {exc.details.get('distance_m', '?')} 米，"
+            "附近没有可通行的道路，请在道路上选点。",
             details=exc.details,
         ) from None
 

@@ -99,7 +99,11 @@ async def submit_booking(
     rules.check_leader(settings, principal, body.leader_trip)
     names = [n.strip() for n in body.passenger_names if n.strip()]
     if len(names) > body.passengers:
-        raise BookingRefused(f"{len(names)} names for {body.passengers} passenger(s).", code="dispatch.passenger_names")
+        raise BookingRefused(
+            f"{len(names)} names for {body.passengers} passenger(s).",
+            code="dispatch.passenger_names",
+            message_zh=f"填写了 {len(names)} 位乘车人姓名，但乘车人数为 {body.passengers} 人。",
+        )
     min_seats = max(body.min_seats or 0, body.passengers + 1)
     rules.check_window(settings, earliest, latest, now)
     await rules.check_unit_may_use(session, settings, chain, body.category)
@@ -109,7 +113,9 @@ async def submit_booking(
     pickup, dropoff = LatLon(body.pickup.lat, body.pickup.lon), LatLon(body.dropoff.lat, body.dropoff.lon)
     if haversine_m(pickup.lat, pickup.lon, dropoff.lat, dropoff.lon) < SAME_PLACE_M:
         raise BookingRefused(
-            "The pick-up and the drop-off are the same place (上下车地点相同).", code="dispatch.same_place"
+            "The pick-up and the drop-off are the same place (上下车地点相同).",
+            code="dispatch.same_place",
+            message_zh="上车地点与下车地点相同。",
         )
     estimate = await estimator.estimate(pickup, dropoff, earliest)
     rules.check_fits(settings, earliest, latest, estimate)
@@ -175,7 +181,11 @@ async def _approvable(
     unit, _ = await service.unit_chain(session, booking.unit_id)
     senior = booking.pending_level == 2 and await people.is_senior(session, principal, settings)
     if not (principal.sees_path(unit.path) or senior or booking.requester_id == principal.user_id):
-        raise BookingNotFound(f"Booking {booking_id} not found.", details={"booking_id": booking_id})
+        raise BookingNotFound(
+            f"Booking {booking_id} not found.",
+            message_zh=f"未找到用车申请 {booking_id}。",
+            details={"booking_id": booking_id},
+        )
     return booking, await decidable_level(session, principal, booking, settings)
 
 
@@ -189,15 +199,22 @@ async def decidable_level(
         raise BadTransition(
             f"Booking {booking.code} is {STATUSES[booking.status][1].lower()} ({STATUSES[booking.status][0]}); "
             "there is nothing to approve.",
+            message_zh=f"用车申请 {booking.code} 当前为“{STATUSES[booking.status][0]}”，无需审批。",
             details={"booking_id": booking.id, "status": booking.status},
         )
     if booking.requester_id == principal.user_id:
-        raise NotAnApprover("You cannot approve your own booking (不能审批本人的申请).", code="dispatch.own_booking")
+        raise NotAnApprover(
+            "You cannot approve your own booking (不能审批本人的申请).",
+            code="dispatch.own_booking",
+            message_zh="不能审批本人的申请。",
+        )
     if level == 1:
         unit, _ = await service.unit_chain(session, booking.unit_id)
         if not principal.sees_path(unit.path):
             raise NotAnApprover(
-                "Only an approver of the booking's unit gives the first approval.", code="dispatch.not_unit_approver"
+                "Only an approver of the booking's unit gives the first approval.",
+                code="dispatch.not_unit_approver",
+                message_zh="第一级审批须由申请所属单位的审批人办理。",
             )
         return level
     first = await people.first_approval(session, booking.id)
@@ -205,6 +222,7 @@ async def decidable_level(
         raise NotAnApprover(
             "A beyond-city trip needs a second approver; you gave the first approval (出市用车须另一位领导复核).",
             code="dispatch.same_approver",
+            message_zh="出市用车须另一位领导复核，您已办理第一级审批。",
         )
     needed = await people.senior_needed_rank(session, booking, settings)
     unit, _ = await service.unit_chain(session, booking.unit_id)
@@ -214,6 +232,7 @@ async def decidable_level(
         raise NotAnApprover(
             "A beyond-city trip needs the approval of a more senior leader (出市用车须上级领导审批).",
             code="dispatch.senior_required",
+            message_zh="出市用车须上级领导审批。",
             details={"level": 2},
         )
     return level
@@ -252,6 +271,7 @@ async def approve(
         raise RuleBroken(
             f"The time of booking {booking.code} has passed; it can only be rejected or cancelled.",
             code="dispatch.window_passed",
+            message_zh=f"用车申请 {booking.code} 的用车时间已过，只能驳回或取消。",
         )
     actor, _ = acting(principal)
     audit.set_actor(session, actor, context="dispatch.booking.approve")
@@ -315,7 +335,11 @@ async def reject(
 ) -> Booking:
     """Refuse the booking, with the reason the requester reads."""
     if not reason or len(reason.strip()) < 2:
-        raise BookingRefused("Say why the booking is rejected (请填写驳回理由).", code="dispatch.reason_required")
+        raise BookingRefused(
+            "Say why the booking is rejected (请填写驳回理由).",
+            code="dispatch.reason_required",
+            message_zh="请填写驳回理由。",
+        )
     booking, level = await _approvable(session, principal, booking_id, policy.settings)
     actor, _ = acting(principal)
     audit.set_actor(session, actor, context="dispatch.booking.reject")
@@ -360,12 +384,14 @@ async def cancel(
     if booking.status in ("in_progress",):
         raise BadTransition(
             f"The trip of {booking.code} has started; it can no longer be cancelled (行程已开始，不能取消).",
+            message_zh=f"用车申请 {booking.code} 的行程已开始，不能取消。",
             details={"booking_id": booking.id, "status": booking.status},
         )
     if booking.status in ("submitted", "approved", "assigned") and not await may_cancel(session, principal, booking):
         raise Forbidden(
             "Only the requester, an approver of the unit or a dispatcher can cancel this booking.",
             code="dispatch.cancel_forbidden",
+            message_zh="只有申请人、本单位审批人或调度员可以取消该申请。",
         )
     former_driver = await people.driver_user(session, booking.driver_id)
     approvers = [a.approver_id for a in await service.approvals_of(session, booking.id) if a.decision == "approved"]

@@ -99,6 +99,7 @@ def ensure(booking: Booking, to: str) -> None:
         raise BadTransition(
             f"Booking {booking.code} is {STATUSES[now][1].lower()} ({STATUSES[now][0]}); it cannot become "
             f"{STATUSES[to][1].lower()}.",
+            message_zh=f"用车申请 {booking.code} 当前为“{STATUSES[now][0]}”，不能变更为“{STATUSES[to][0]}”。",
             details={"booking_id": booking.id, "status": now, "wanted": to},
         )
 

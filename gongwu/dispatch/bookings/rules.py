@@ -61,6 +61,7 @@ def check_window(settings: DispatchSettings, earliest: datetime, latest: datetim
         raise BookingRefused(
             "The latest arrival must be after the earliest pick-up (最晚到达时间须晚于最早上车时间).",
             code="dispatch.window_order",
+            message_zh="最晚到达时间须晚于最早上车时间。",
             details={"earliest_pickup": earliest.isoformat(), "latest_arrival": latest.isoformat()},
         )
     lead = timedelta(minutes=settings.min_lead_minutes)
@@ -70,12 +71,16 @@ def check_window(settings: DispatchSettings, earliest: datetime, latest: datetim
             if lead == timedelta(0)
             else f"Trips are booked at least {settings.min_lead_minutes:g} minutes ahead (须提前预约).",
             code="dispatch.window_past",
+            message_zh="上车时间已过，请预约今后的行程。"
+            if lead == timedelta(0)
+            else f"用车须至少提前 {settings.min_lead_minutes:g} 分钟预约。",
             details={"earliest_pickup": earliest.isoformat(), "now": now.isoformat()},
         )
     if earliest > now + timedelta(days=settings.max_days_ahead):
         raise BookingRefused(
             f"Trips are booked at most {settings.max_days_ahead} days ahead (超出可预约天数).",
             code="dispatch.window_too_far",
+            message_zh=f"最多只能提前 {settings.max_days_ahead} 天预约用车，已超出可预约天数。",
             details={"max_days_ahead": settings.max_days_ahead},
         )
 
@@ -89,6 +94,8 @@ def check_fits(settings: DispatchSettings, earliest: datetime, latest: datetime,
             f"The drive takes about {estimate.minutes:.0f} minutes ({needed:.0f} with boarding); the window "
             f"from pick-up to arrival is only {have:.0f} minutes (时间窗口不足以完成行程).",
             code="dispatch.window_too_short",
+            message_zh=f"行程约需 {estimate.minutes:.0f} 分钟（含上下车共 {needed:.0f} 分钟），"
+            f"而从上车到到达的时间窗口只有 {have:.0f} 分钟，不足以完成行程。",
             details={"needed_minutes": round(needed, 1), "window_minutes": round(have, 1)},
         )
 
@@ -98,6 +105,7 @@ def check_category(category: str, confidential: bool) -> None:
         raise BookingRefused(
             f"Unknown car category {category!r}; use one of {', '.join(CATEGORIES)}.",
             code="dispatch.unknown_category",
+            message_zh=f"未知的车辆类别 {category!r}，可选：{', '.join(CATEGORIES)}。",
             details={"categories": list(CATEGORIES)},
         )
     if confidential != (category == "confidential"):
@@ -105,6 +113,7 @@ def check_category(category: str, confidential: bool) -> None:
             "A confidential trip (机要) goes in a confidential-communications car, and such a car carries only "
             "confidential trips.",
             code="dispatch.confidential_category",
+            message_zh="机要行程须使用机要通信车辆，机要通信车辆也只承担机要行程。",
             details={"category": category, "confidential": confidential},
         )
 
@@ -115,6 +124,7 @@ def check_leader(settings: DispatchSettings, principal: Principal, leader_trip: 
         raise Forbidden(
             f"Leader trips (定向化保障) are for leaders of rank {wanted.name_zh if wanted else '?'} and above.",
             code="dispatch.leader_rank",
+            message_zh=f"领导定向化保障仅限 {wanted.name_zh if wanted else '?'} 及以上职级的领导使用。",
             details={"rank": principal.rank, "min_rank": settings.leader_min_rank},
         )
 
@@ -134,6 +144,7 @@ async def check_unit_may_use(
         raise Forbidden(
             f"Your unit holds no quota (编制) of {CATEGORIES[category][0]} cars, so it cannot book one.",
             code="dispatch.category_not_allowed",
+            message_zh=f"本单位没有{CATEGORIES[category][0]}车辆编制，不能申请此类车辆。",
             details={"category": category},
         )
 
@@ -147,6 +158,8 @@ async def check_seats(session: AsyncSession, category: str, min_seats: int) -> N
             f"No {CATEGORIES[category][0]} car has {min_seats} seats (the driver's included); the biggest has "
             f"{biggest or 0}. Split the party or choose another category (没有座位足够的车辆).",
             code="dispatch.no_car_fits",
+            message_zh=f"没有座位足够的{CATEGORIES[category][0]}车辆：需要 {min_seats} 个座位（含驾驶员），"
+            f"最多的一辆只有 {biggest or 0} 个。请分批乘车或选择其他车辆类别。",
             details={"category": category, "min_seats": min_seats, "biggest": biggest or 0},
         )
 
@@ -166,6 +179,8 @@ async def check_not_sealed(
             f"Your unit's cars are sealed (封存: {unit_seal.reason}) from {unit_seal.starts_at:%Y-%m-%d %H:%M} to "
             f"{unit_seal.ends_at:%Y-%m-%d %H:%M} UTC.",
             code="dispatch.unit_sealed",
+            message_zh=f"本单位车辆已封存（{unit_seal.reason}），封存期为 {unit_seal.starts_at:%Y-%m-%d %H:%M} 至 "
+            f"{unit_seal.ends_at:%Y-%m-%d %H:%M}（UTC）。",
             details={"seal_id": unit_seal.id, "reason": unit_seal.reason},
         )
     sealed_units = {s.unit_id for s in seals if s.unit_id is not None}
@@ -183,6 +198,7 @@ async def check_not_sealed(
     raise RuleBroken(
         f"Every car that fits the trip is sealed (封存: {reason}) during the requested time.",
         code="dispatch.fleet_sealed",
+        message_zh=f"所有符合条件的车辆在申请时段内均处于封存期（{reason}）。",
         details={"reason": reason},
     )
 
@@ -209,5 +225,6 @@ async def check_monthly_quota(
         raise RuleBroken(
             f"Your unit has used its {limit} bookings of {local:%Y-%m} (本月用车次数已满).",
             code="dispatch.monthly_quota",
+            message_zh=f"本单位 {local:%Y-%m} 的 {limit} 次用车次数已用完，本月用车次数已满。",
             details={"limit": limit, "used": used},
         )

@@ -113,7 +113,11 @@ async def get_booking(
         query = query.with_for_update().execution_options(populate_existing=True)
     booking: Booking | None = await session.scalar(query)
     if booking is None:
-        raise BookingNotFound(f"Booking {booking_id} not found.", details={"booking_id": booking_id})
+        raise BookingNotFound(
+            f"Booking {booking_id} not found.",
+            message_zh=f"未找到用车申请 {booking_id}。",
+            details={"booking_id": booking_id},
+        )
     return booking
 
 
@@ -212,7 +216,9 @@ async def unit_chain(session: AsyncSession, unit_id: int) -> tuple[OrgUnit, list
     """The unit and the ids from the root down to it."""
     unit = await session.get(OrgUnit, unit_id)
     if unit is None:
-        raise NotFound(f"Unit {unit_id} not found.", code="identity.unit_not_found")
+        raise NotFound(
+            f"Unit {unit_id} not found.", code="identity.unit_not_found", message_zh=f"未找到单位 {unit_id}。"
+        )
     return unit, [int(x) for x in unit.path.strip("/").split("/") if x]
 
 

@@ -42,7 +42,9 @@ EFFICIENCY: dict[str, float] = {"ac": 0.92, "dc": 0.94}
 
 def _aware(value: datetime, what: str) -> datetime:
     if value.tzinfo is None:
-        raise InvalidInput(f"{what} needs a time zone.", code="charging.naive_time")
+        raise InvalidInput(
+            f"{what} needs a time zone.", code="charging.naive_time", message_zh=f"时间缺少时区（{what}）。"
+        )
     return value.astimezone(UTC)
 
 
@@ -59,9 +61,17 @@ class TariffBand:
 
     def __post_init__(self) -> None:
         if self.kind not in BAND_KINDS:
-            raise InvalidInput(f"Tariff band kind must be one of {list(BAND_KINDS)}.", code="charging.bad_band")
+            raise InvalidInput(
+                f"Tariff band kind must be one of {list(BAND_KINDS)}.",
+                code="charging.bad_band",
+                message_zh=f"电价时段类型须为 {list(BAND_KINDS)} 之一。",
+            )
         if not 0 <= self.price < 100:
-            raise InvalidInput(f"A tariff price of {self.price} yuan/kWh is not plausible.", code="charging.bad_price")
+            raise InvalidInput(
+                f"A tariff price of {self.price} yuan/kWh is not plausible.",
+                code="charging.bad_price",
+                message_zh=f"电价 {self.price} 元/kWh 不合理。",
+            )
 
     def covers(self, minute: int) -> bool:
         start, end = self.start.hour * 60 + self.start.minute, self.end.hour * 60 + self.end.minute
@@ -87,7 +97,11 @@ class Tariff:
             if len(hits) != 1:
                 at = f"{minute // 60:02d}:{minute % 60:02d}"
                 problem = "no band" if not hits else "more than one band"
-                raise InvalidInput(f"The tariff has {problem} at {at}.", code="charging.bad_tariff")
+                raise InvalidInput(
+                    f"The tariff has {problem} at {at}.",
+                    code="charging.bad_tariff",
+                    message_zh=f"分时电价设置有误：{at} {'不属于任何时段' if not hits else '同时属于多个时段'}。",
+                )
             owner.append(hits[0])
         object.__setattr__(self, "_by_minute", tuple(owner))
 
@@ -137,9 +151,17 @@ class Connector:
 
     def __post_init__(self) -> None:
         if self.kind not in ("ac", "dc"):
-            raise InvalidInput("A connector is 'ac' or 'dc'.", code="charging.bad_connector")
+            raise InvalidInput(
+                "A connector is 'ac' or 'dc'.",
+                code="charging.bad_connector",
+                message_zh="充电枪类型须为交流（ac）或直流（dc）。",
+            )
         if not 0 < self.kw <= 1000:
-            raise InvalidInput(f"Connector {self.id}: {self.kw} kW is not plausible.", code="charging.bad_connector")
+            raise InvalidInput(
+                f"Connector {self.id}: {self.kw} kW is not plausible.",
+                code="charging.bad_connector",
+                message_zh=f"充电枪 {self.id}：功率 {self.kw} kW 不合理。",
+            )
 
     @property
     def efficiency(self) -> float:
@@ -160,15 +182,27 @@ class ChargingSite:
         object.__setattr__(self, "connectors", tuple(self.connectors))
         ids = [c.id for c in self.connectors]
         if len(set(ids)) != len(ids):
-            raise InvalidInput(f"Site {self.id}: connector ids must be unique.", code="charging.bad_site")
+            raise InvalidInput(
+                f"Site {self.id}: connector ids must be unique.",
+                code="charging.bad_site",
+                message_zh=f"充电场站 {self.id}：充电枪编号不能重复。",
+            )
         if self.cap_kw <= 0:
-            raise InvalidInput(f"Site {self.id}: the power cap must be positive.", code="charging.bad_site")
+            raise InvalidInput(
+                f"Site {self.id}: the power cap must be positive.",
+                code="charging.bad_site",
+                message_zh=f"充电场站 {self.id}：功率上限须为正数。",
+            )
 
     def connector(self, connector_id: str) -> Connector:
         for c in self.connectors:
             if c.id == connector_id:
                 return c
-        raise InvalidInput(f"Site {self.id} has no connector {connector_id}.", code="charging.unknown_connector")
+        raise InvalidInput(
+            f"Site {self.id} has no connector {connector_id}.",
+            code="charging.unknown_connector",
+            message_zh=f"充电场站 {self.id} 没有充电枪 {connector_id}。",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,15 +232,22 @@ class EvState:
     def __post_init__(self) -> None:
         if self.battery_kwh <= 0 or self.kwh_per_km <= 0:
             raise InvalidInput(
-                f"Car {self.name}: battery and consumption must be positive.", code="charging.bad_vehicle"
+                f"Car {self.name}: battery and consumption must be positive.",
+                code="charging.bad_vehicle",
+                message_zh=f"车辆 {self.name}：电池容量和能耗须为正数。",
             )
         if not 0 <= self.soc_kwh <= self.battery_kwh * 1.001:
             raise InvalidInput(
                 f"Car {self.name}: a charge of {self.soc_kwh:.1f} kWh does not fit a {self.battery_kwh} kWh battery.",
                 code="charging.bad_soc",
+                message_zh=f"车辆 {self.name}：电量 {self.soc_kwh:.1f} kWh 超出电池容量 {self.battery_kwh} kWh。",
             )
         if not 0 <= self.min_soc < self.max_soc <= 1:
-            raise InvalidInput(f"Car {self.name}: need 0 ≤ min_soc < max_soc ≤ 1.", code="charging.bad_vehicle")
+            raise InvalidInput(
+                f"Car {self.name}: need 0 ≤ min_soc < max_soc ≤ 1.",
+                code="charging.bad_vehicle",
+                message_zh=f"车辆 {self.name}：须满足 0 ≤ 最低电量 < 最高电量 ≤ 1。",
+            )
         if self.available_from is not None:
             object.__setattr__(self, "available_from", _aware(self.available_from, "available_from"))
 
@@ -247,9 +288,17 @@ class TripDemand:
         object.__setattr__(self, "departure", _aware(self.departure, "A trip's departure"))
         object.__setattr__(self, "return_time", _aware(self.return_time, "A trip's return"))
         if self.return_time < self.departure:
-            raise InvalidInput(f"Trip {self.id} returns before it leaves.", code="charging.bad_trip")
+            raise InvalidInput(
+                f"Trip {self.id} returns before it leaves.",
+                code="charging.bad_trip",
+                message_zh=f"行程 {self.id} 的返回时间早于出发时间。",
+            )
         if self.energy_kwh < 0 or (self.consumption_kwh is not None and self.consumption_kwh < 0):
-            raise InvalidInput(f"Trip {self.id}: energy must not be negative.", code="charging.bad_trip")
+            raise InvalidInput(
+                f"Trip {self.id}: energy must not be negative.",
+                code="charging.bad_trip",
+                message_zh=f"行程 {self.id}：电量不能为负数。",
+            )
 
     @classmethod
     def routed(
@@ -318,27 +367,55 @@ class ChargingProblem:
         object.__setattr__(self, "trips", tuple(sorted(self.trips, key=lambda t: (t.departure, t.id))))
         object.__setattr__(self, "now", _aware(self.now, "now"))
         if not 1 <= self.slot_minutes <= 60 or 60 % self.slot_minutes:
-            raise InvalidInput("slot_minutes must divide an hour.", code="charging.bad_slot")
+            raise InvalidInput(
+                "slot_minutes must divide an hour.",
+                code="charging.bad_slot",
+                message_zh="时段长度（slot_minutes）须能整除 60 分钟。",
+            )
         if not 0 <= self.target_soc <= 1 or self.fine_hours < 0:
-            raise InvalidInput("target_soc is a share in [0, 1]; fine_hours ≥ 0.", code="charging.bad_problem")
+            raise InvalidInput(
+                "target_soc is a share in [0, 1]; fine_hours ≥ 0.",
+                code="charging.bad_problem",
+                message_zh="目标电量（target_soc）须在 0 到 1 之间，精细时段（fine_hours）不能为负数。",
+            )
         if self.horizon < timedelta(minutes=self.slot_minutes):
-            raise InvalidInput("The horizon is shorter than one slot.", code="charging.bad_horizon")
+            raise InvalidInput(
+                "The horizon is shorter than one slot.",
+                code="charging.bad_horizon",
+                message_zh="计划时长短于一个时段。",
+            )
         sites = {s.id for s in self.sites}
         if len(sites) != len(self.sites):
-            raise InvalidInput("Site ids must be unique.", code="charging.bad_site")
+            raise InvalidInput(
+                "Site ids must be unique.", code="charging.bad_site", message_zh="充电场站编号不能重复。"
+            )
         vehicles = {v.vehicle_id for v in self.evs}
         if len(vehicles) != len(self.evs):
-            raise InvalidInput("Vehicle ids must be unique.", code="charging.bad_vehicle")
+            raise InvalidInput(
+                "Vehicle ids must be unique.", code="charging.bad_vehicle", message_zh="车辆编号不能重复。"
+            )
         for ev in self.evs:
             if ev.site_id is not None and ev.site_id not in sites:
-                raise InvalidInput(f"Car {ev.name} is at unknown site {ev.site_id}.", code="charging.unknown_site")
+                raise InvalidInput(
+                    f"Car {ev.name} is at unknown site {ev.site_id}.",
+                    code="charging.unknown_site",
+                    message_zh=f"车辆 {ev.name} 所在的充电场站 {ev.site_id} 不存在。",
+                )
         if len({t.id for t in self.trips}) != len(self.trips):
-            raise InvalidInput("Trip ids must be unique.", code="charging.bad_trip")
+            raise InvalidInput("Trip ids must be unique.", code="charging.bad_trip", message_zh="行程编号不能重复。")
         for trip in self.trips:
             if trip.vehicle_id not in vehicles:
-                raise InvalidInput(f"Trip {trip.id} is for unknown car {trip.vehicle_id}.", code="charging.bad_trip")
+                raise InvalidInput(
+                    f"Trip {trip.id} is for unknown car {trip.vehicle_id}.",
+                    code="charging.bad_trip",
+                    message_zh=f"行程 {trip.id} 对应的车辆 {trip.vehicle_id} 不存在。",
+                )
             if trip.returns_to is not None and trip.returns_to not in sites:
-                raise InvalidInput(f"Trip {trip.id} returns to unknown site.", code="charging.unknown_site")
+                raise InvalidInput(
+                    f"Trip {trip.id} returns to unknown site.",
+                    code="charging.unknown_site",
+                    message_zh=f"行程 {trip.id} 返回的充电场站不存在。",
+                )
         self._check_overlaps()
 
     def _check_overlaps(self) -> None:
@@ -350,6 +427,8 @@ class ChargingProblem:
                         f"Trip {trip.name} of car {ev.name} leaves at {trip.departure:%Y-%m-%d %H:%M} UTC, "
                         "before the car is free.",
                         code="charging.overlapping_trips",
+                        message_zh=f"车辆 {ev.name} 的行程 {trip.name} 于 {trip.departure:%Y-%m-%d %H:%M}（UTC）出发，"
+                        "此时车辆尚未空闲。",
                         details={"trip_id": trip.id, "vehicle_id": ev.vehicle_id},
                     )
                 free = trip.return_time
@@ -358,7 +437,9 @@ class ChargingProblem:
         for s in self.sites:
             if s.id == site_id:
                 return s
-        raise InvalidInput(f"Unknown site {site_id}.", code="charging.unknown_site")
+        raise InvalidInput(
+            f"Unknown site {site_id}.", code="charging.unknown_site", message_zh=f"充电场站 {site_id} 不存在。"
+        )
 
     def value_of_stored(self, ev: EvState) -> float:
         """Yuan a kWh in ``ev``'s battery at the end of the horizon is worth (see ``stored_value``)."""
@@ -375,7 +456,9 @@ class ChargingProblem:
         for v in self.evs:
             if v.vehicle_id == vehicle_id:
                 return v
-        raise InvalidInput(f"Unknown car {vehicle_id}.", code="charging.bad_vehicle")
+        raise InvalidInput(
+            f"Unknown car {vehicle_id}.", code="charging.bad_vehicle", message_zh=f"车辆 {vehicle_id} 不存在。"
+        )
 
     def trips_of(self, vehicle_id: str) -> Sequence[TripDemand]:
         return [t for t in self.trips if t.vehicle_id == vehicle_id]

@@ -126,7 +126,7 @@ async def update_site(
     site = await service.get_site(session, principal, site_id)
     changes = body.model_dump(exclude_unset=True)
     if not changes:
-        raise InvalidInput("Nothing to change.", code="charging.empty_change")
+        raise InvalidInput("Nothing to change.", code="charging.empty_change", message_zh="没有需要修改的内容。")
     site = await service.update_site(session, site, changes)
     await session.commit()
     return await _site_out(session, site)
@@ -150,7 +150,11 @@ async def update_connector(
 ) -> ConnectorOut:
     connector = await session.get(ChargingConnector, connector_id)
     if connector is None:
-        raise NotFound(f"Connector {connector_id} not found.", code="charging.connector_not_found")
+        raise NotFound(
+            f"Connector {connector_id} not found.",
+            code="charging.connector_not_found",
+            message_zh=f"未找到充电枪 {connector_id}。",
+        )
     await service.get_site(session, principal, connector.site_id)
     await service.update_connector(session, connector, body.model_dump(exclude_unset=True))
     await session.commit()
@@ -206,7 +210,11 @@ async def set_profile(
 ) -> ProfileOut:
     vehicle = await service.visible_vehicle(session, principal, vehicle_id)
     if vehicle.energy_type == "fuel":
-        raise InvalidInput(f"{vehicle.plate} is not a new-energy car.", code="charging.not_electric")
+        raise InvalidInput(
+            f"{vehicle.plate} is not a new-energy car.",
+            code="charging.not_electric",
+            message_zh=f"{vehicle.plate} 不是新能源车。",
+        )
     profile = await service.set_profile(session, vehicle_id, **body.model_dump(exclude_unset=True))
     await session.commit()
     return ProfileOut.model_validate(profile)

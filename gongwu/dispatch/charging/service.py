@@ -72,11 +72,17 @@ def _check_bands(bands: Sequence[Band], timezone: str) -> values.Tariff:
     try:
         ZoneInfo(timezone)
     except Exception:
-        raise InvalidInput(f"Unknown time zone {timezone!r}.", code="charging.bad_timezone") from None
+        raise InvalidInput(
+            f"Unknown time zone {timezone!r}.", code="charging.bad_timezone", message_zh=f"未知时区 {timezone!r}。"
+        ) from None
     try:
         return values.Tariff.of(bands, timezone)
     except ValueError as exc:  # a malformed HH:MM
-        raise InvalidInput(f"A band time is not HH:MM: {exc}", code="charging.bad_tariff") from None
+        raise InvalidInput(
+            f"A band time is not HH:MM: {exc}",
+            code="charging.bad_tariff",
+            message_zh=f"电价时段的时间须为 HH:MM 格式：{exc}",
+        ) from None
 
 
 async def create_tariff(
@@ -94,7 +100,11 @@ async def create_tariff(
 async def get_tariff(session: AsyncSession, tariff_id: int) -> Tariff:
     tariff = await session.get(Tariff, tariff_id)
     if tariff is None:
-        raise NotFound(f"Tariff {tariff_id} not found.", code="charging.tariff_not_found")
+        raise NotFound(
+            f"Tariff {tariff_id} not found.",
+            code="charging.tariff_not_found",
+            message_zh=f"未找到电价方案 {tariff_id}。",
+        )
     return tariff
 
 
@@ -138,15 +148,27 @@ async def get_site(session: AsyncSession, principal: Principal | None, site_id: 
         query = query.where(clause)
     site = await session.scalar(query)
     if site is None:
-        raise NotFound(f"Charging site {site_id} not found.", code="charging.site_not_found")
+        raise NotFound(
+            f"Charging site {site_id} not found.",
+            code="charging.site_not_found",
+            message_zh=f"未找到充电场站 {site_id}。",
+        )
     return site
 
 
 def _check_connector(kind: str, kw: float) -> None:
     if kind not in ("ac", "dc"):
-        raise InvalidInput("A connector is 'ac' or 'dc'.", code="charging.bad_connector")
+        raise InvalidInput(
+            "A connector is 'ac' or 'dc'.",
+            code="charging.bad_connector",
+            message_zh="充电枪类型须为交流（ac）或直流（dc）。",
+        )
     if not 0 < kw <= 1000:
-        raise InvalidInput(f"{kw} kW is not a plausible connector.", code="charging.bad_connector")
+        raise InvalidInput(
+            f"{kw} kW is not a plausible connector.",
+            code="charging.bad_connector",
+            message_zh=f"充电枪功率 {kw} kW 不合理。",
+        )
 
 
 async def create_site(
@@ -166,9 +188,15 @@ async def create_site(
     await get_unit(session, unit_id)
     await get_tariff(session, tariff_id)
     if cap_kw <= 0:
-        raise InvalidInput("A site's power cap must be positive.", code="charging.bad_site")
+        raise InvalidInput(
+            "A site's power cap must be positive.", code="charging.bad_site", message_zh="充电场站的功率上限须为正数。"
+        )
     if await session.scalar(select(ChargingSite.id).where(ChargingSite.code == code)):
-        raise Conflict(f"A charging site with code {code!r} exists already.", code="charging.site_code_taken")
+        raise Conflict(
+            f"A charging site with code {code!r} exists already.",
+            code="charging.site_code_taken",
+            message_zh=f"编码为 {code!r} 的充电场站已存在。",
+        )
     site = ChargingSite(
         code=code, name=name, unit_id=unit_id, cap_kw=cap_kw, tariff_id=tariff_id, lat=lat, lon=lon, address=address
     )
@@ -181,7 +209,9 @@ async def create_site(
 
 async def update_site(session: AsyncSession, site: ChargingSite, changes: dict[str, Any]) -> ChargingSite:
     if "cap_kw" in changes and changes["cap_kw"] is not None and changes["cap_kw"] <= 0:
-        raise InvalidInput("A site's power cap must be positive.", code="charging.bad_site")
+        raise InvalidInput(
+            "A site's power cap must be positive.", code="charging.bad_site", message_zh="充电场站的功率上限须为正数。"
+        )
     if "tariff_id" in changes:
         await get_tariff(session, changes["tariff_id"])
     if "unit_id" in changes:
@@ -200,7 +230,11 @@ async def add_connector(
         select(ChargingConnector.id).where(ChargingConnector.site_id == site_id, ChargingConnector.code == code)
     )
     if taken:
-        raise Conflict(f"The site has a connector {code!r} already.", code="charging.connector_code_taken")
+        raise Conflict(
+            f"The site has a connector {code!r} already.",
+            code="charging.connector_code_taken",
+            message_zh=f"该充电场站已有编号为 {code!r} 的充电枪。",
+        )
     connector = ChargingConnector(site_id=site_id, code=code, kind=kind, kw=kw, label=label, active=True)
     session.add(connector)
     await session.flush()
@@ -249,7 +283,11 @@ async def set_profile(session: AsyncSession, vehicle_id: int, **fields: Any) -> 
     lo = profile.min_soc_pct if lo is None else lo
     hi = profile.max_soc_pct if hi is None else hi
     if not 0 <= lo < hi <= 100:
-        raise InvalidInput("Need 0 ≤ min_soc_pct < max_soc_pct ≤ 100.", code="charging.bad_profile")
+        raise InvalidInput(
+            "Need 0 ≤ min_soc_pct < max_soc_pct ≤ 100.",
+            code="charging.bad_profile",
+            message_zh="须满足 0 ≤ 最低电量 < 最高电量 ≤ 100（%）。",
+        )
     for key, value in fields.items():
         setattr(profile, key, value)
     await session.flush()
@@ -263,9 +301,15 @@ async def profiles_of(session: AsyncSession, vehicle_ids: Sequence[int]) -> dict
 
 async def report_soc(session: AsyncSession, vehicle: Vehicle, soc_pct: float, user_id: int | None) -> SocReport:
     if vehicle.energy_type == "fuel":
-        raise InvalidInput(f"{vehicle.plate} is not a new-energy car.", code="charging.not_electric")
+        raise InvalidInput(
+            f"{vehicle.plate} is not a new-energy car.",
+            code="charging.not_electric",
+            message_zh=f"{vehicle.plate} 不是新能源车。",
+        )
     if not 0 <= soc_pct <= 100:
-        raise InvalidInput("A state of charge is 0–100 %.", code="charging.bad_soc")
+        raise InvalidInput(
+            "A state of charge is 0–100 %.", code="charging.bad_soc", message_zh="电量（SOC）须在 0–100% 之间。"
+        )
     report = SocReport(vehicle_id=vehicle.id, soc_pct=soc_pct, reported_by=user_id)
     session.add(report)
     await session.flush()
@@ -312,20 +356,36 @@ async def record_session(
 ) -> ChargingSession:
     """Record a session that happened and charge its cost to the owning unit's 30231 line (公务用车运行维护费)."""
     if source not in ("telematics", "entered"):
-        raise InvalidInput("A session comes from 'telematics' or is 'entered'.", code="charging.bad_source")
+        raise InvalidInput(
+            "A session comes from 'telematics' or is 'entered'.",
+            code="charging.bad_source",
+            message_zh="充电记录的来源须为车载终端（telematics）或人工录入（entered）。",
+        )
     if started_at.tzinfo is None or ended_at.tzinfo is None:
-        raise InvalidInput("Times need a time zone.", code="charging.naive_time")
+        raise InvalidInput("Times need a time zone.", code="charging.naive_time", message_zh="时间须带时区。")
     if ended_at <= started_at:
-        raise InvalidInput("A session ends after it starts.", code="charging.bad_session")
+        raise InvalidInput(
+            "A session ends after it starts.", code="charging.bad_session", message_zh="充电结束时间须晚于开始时间。"
+        )
     if not 0 < energy_kwh <= 1000:
-        raise InvalidInput("The energy of a session must be positive and plausible.", code="charging.bad_energy")
+        raise InvalidInput(
+            "The energy of a session must be positive and plausible.",
+            code="charging.bad_energy",
+            message_zh="充电电量须为正数且在合理范围内。",
+        )
     for soc in (soc_before, soc_after):
         if soc is not None and not 0 <= soc <= 100:
-            raise InvalidInput("A state of charge is 0–100 %.", code="charging.bad_soc")
+            raise InvalidInput(
+                "A state of charge is 0–100 %.", code="charging.bad_soc", message_zh="电量（SOC）须在 0–100% 之间。"
+            )
     if connector_id is not None:
         connector = await session.get(ChargingConnector, connector_id)
         if connector is None or (site_id is not None and connector.site_id != site_id):
-            raise InvalidInput("That connector is not at that site.", code="charging.unknown_connector")
+            raise InvalidInput(
+                "That connector is not at that site.",
+                code="charging.unknown_connector",
+                message_zh="该充电枪不属于该充电场站。",
+            )
         site_id = connector.site_id
     duplicate = await session.scalar(
         select(ChargingSession.id).where(
@@ -333,7 +393,12 @@ async def record_session(
         )
     )
     if duplicate:
-        raise Conflict("This session is recorded already.", code="charging.session_exists", details={"id": duplicate})
+        raise Conflict(
+            "This session is recorded already.",
+            code="charging.session_exists",
+            message_zh="该充电记录已登记。",
+            details={"id": duplicate},
+        )
     amount = (
         cost
         if cost is not None

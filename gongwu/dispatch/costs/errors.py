@@ -17,6 +17,7 @@ class ImportRejected(InvalidInput):
     def __init__(self, errors: list[dict[str, Any]], total: int) -> None:
         super().__init__(
             f"{len(errors)} of {total} rows are not valid; nothing was imported.",
+            message_zh=f"共 {total} 行，其中 {len(errors)} 行不符合要求，未导入任何数据。",
             details={"errors": errors, "rows": total},
         )
 

@@ -164,6 +164,7 @@ def cjk_font() -> tuple[str, int]:
     raise Unavailable(
         "No CJK font for the PDF: install Debian's fonts-noto-cjk (or set GONGWU_PDF_FONT to a CJK font file).",
         code="costs.no_cjk_font",
+        message_zh="PDF 缺少中文字体：请安装 Debian 的 fonts-noto-cjk（或将 GONGWU_PDF_FONT 设为中文字体文件）。",
     )
 
 

@@ -98,7 +98,11 @@ async def add_entry(
 ) -> tuple[CostEntry, bool]:
     """Add a cost of a car (once per source): (the entry, whether it is new)."""
     if category not in CATEGORIES:
-        raise UnknownCategory(f"Unknown cost category {category!r}.", details={"known": list(CATEGORIES)})
+        raise UnknownCategory(
+            f"Unknown cost category {category!r}.",
+            message_zh=f"未知的费用类别 {category!r}。",
+            details={"known": list(CATEGORIES)},
+        )
     found = await session.scalar(
         select(CostEntry).where(CostEntry.source_kind == source_kind, CostEntry.source_id == str(source_id))
     )

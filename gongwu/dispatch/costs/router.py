@@ -43,7 +43,7 @@ def _month(value: str | None) -> str:
     if value is None:
         return datetime.now(UTC).strftime("%Y-%m")
     if not re.match(MONTH, value):
-        raise InvalidInput("A month is YYYY-MM.", code="costs.bad_month")
+        raise InvalidInput("A month is YYYY-MM.", code="costs.bad_month", message_zh="月份格式须为 YYYY-MM。")
     return value
 
 
@@ -143,7 +143,7 @@ async def import_fuel(
     """A fuel-card statement (CSV or xlsx): every row, or none (422 ``costs.import_rejected`` names each bad row)."""
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise InvalidInput("The file is larger than 10 MB.", code="costs.file_too_large")
+        raise InvalidInput("The file is larger than 10 MB.", code="costs.file_too_large", message_zh="文件超过 10 MB。")
     batch = await sources.import_fuel(
         session, data, file.filename or "upload.csv", policy_of(request), actor_id=principal.user_id
     )
@@ -258,7 +258,11 @@ async def put_quota(
     category: str, body: QuotaIn, session: DbSession, _: Principal = require("costs.manage")
 ) -> dict[str, Any]:
     if category not in fleet.CATEGORIES:
-        raise InvalidInput(f"Unknown car category {category!r}.", code="fleet.bad_category")
+        raise InvalidInput(
+            f"Unknown car category {category!r}.",
+            code="fleet.bad_category",
+            message_zh=f"未知的车辆类别 {category!r}。",
+        )
     row = await session.get(CostQuota, category) or CostQuota(category=category)
     row.annual_yuan, row.rate_per_km = body.annual_yuan, body.rate_per_km
     session.add(row)

@@ -53,13 +53,13 @@ async def import_fuel(
     """Import a fuel-card statement whole, or nothing (every bad row named)."""
     digest = hashlib.sha256(data).hexdigest()
     if await session.scalar(select(CostImport.id).where(CostImport.sha256 == digest)):
-        raise Conflict("This file was imported before.", code="costs.file_imported")
+        raise Conflict("This file was imported before.", code="costs.file_imported", message_zh="该文件已导入过。")
     try:
         raw = read_table(data, filename)
     except ValueError as exc:
         raise ImportRejected([RowError(1, "file", str(exc)).as_dict()], 0) from None
     if not raw:
-        raise InvalidInput("The file holds no rows.", code="costs.empty_file")
+        raise InvalidInput("The file holds no rows.", code="costs.empty_file", message_zh="文件中没有数据行。")
     if missing := missing_columns(raw):
         raise ImportRejected([RowError(1, c, "column missing").as_dict() for c in missing], len(raw))
     rows, errors = parse_fuel_rows(raw, timezone=policy.timezone, now=utcnow())
@@ -182,12 +182,24 @@ async def add_work_order(
 ) -> WorkOrder:
     """A closed work order of a fixed repair shop: parts + labour = its amount, a repair or maintenance cost."""
     if fields.get("kind") not in ("repair", "maintenance"):
-        raise InvalidInput("A work order is a repair or a maintenance.", code="costs.bad_work_order")
+        raise InvalidInput(
+            "A work order is a repair or a maintenance.",
+            code="costs.bad_work_order",
+            message_zh="工单类型须为维修（repair）或保养（maintenance）。",
+        )
     parts, labour = ledger.yuan(fields["parts"]), ledger.yuan(fields["labour"])
     if parts < 0 or labour < 0 or parts + labour <= 0:
-        raise InvalidInput("Parts and labour are amounts of at least 0, together more.", code="costs.bad_work_order")
+        raise InvalidInput(
+            "Parts and labour are amounts of at least 0, together more.",
+            code="costs.bad_work_order",
+            message_zh="配件费和工时费均不能为负数，且合计须大于 0。",
+        )
     if await session.scalar(select(WorkOrder.id).where(WorkOrder.number == fields["number"])):
-        raise Conflict(f"Work order {fields['number']} is recorded already.", code="costs.work_order_exists")
+        raise Conflict(
+            f"Work order {fields['number']} is recorded already.",
+            code="costs.work_order_exists",
+            message_zh=f"工单 {fields['number']} 已登记。",
+        )
     order = WorkOrder(
         vehicle_id=vehicle.id,
         number=fields["number"],
@@ -220,10 +232,18 @@ async def add_fixed_cost(session: AsyncSession, vehicle: Vehicle, policy: Policy
     """An annual cost (insurance policy, annual inspection) spread over its months; months already past are
     accrued at once."""
     if fields.get("kind") not in ("insurance", "inspection"):
-        raise InvalidInput("A fixed cost is insurance or the annual inspection.", code="costs.bad_fixed_cost")
+        raise InvalidInput(
+            "A fixed cost is insurance or the annual inspection.",
+            code="costs.bad_fixed_cost",
+            message_zh="固定费用须为保险（insurance）或年检（inspection）。",
+        )
     amount = ledger.yuan(fields["amount"])
     if amount <= 0 or not 1 <= int(fields.get("months", 12)) <= 36:
-        raise InvalidInput("A positive amount over 1 to 36 months.", code="costs.bad_fixed_cost")
+        raise InvalidInput(
+            "A positive amount over 1 to 36 months.",
+            code="costs.bad_fixed_cost",
+            message_zh="金额须为正数，分摊期为 1 至 36 个月。",
+        )
     ledger.month_bounds(fields["first_month"])
     row = FixedCost(vehicle_id=vehicle.id, amount=amount, **{k: v for k, v in fields.items() if k != "amount"})
     session.add(row)

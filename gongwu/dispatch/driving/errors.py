@@ -12,6 +12,7 @@ class NotADriver(NotFound):
 
     code = "dispatch.not_a_driver"
     default_message = "No driver is linked to your login."
+    default_message_zh = "您的账号未关联驾驶员。"
 
 
 class TaskNotFound(NotFound):
@@ -19,6 +20,7 @@ class TaskNotFound(NotFound):
 
     code = "dispatch.task_not_found"
     default_message = "Task not found."
+    default_message_zh = "未找到任务。"
 
 
 class StepRefused(Conflict):
@@ -26,6 +28,7 @@ class StepRefused(Conflict):
 
     code = "dispatch.bad_step"
     default_message = "The task's step does not allow this."
+    default_message_zh = "任务当前环节不允许此操作。"
 
 
 class CheckinMismatch(InvalidInput):
@@ -33,11 +36,13 @@ class CheckinMismatch(InvalidInput):
 
     code = "dispatch.checkin_mismatch"
     default_message = "The check-in code does not match (核验码不符)."
+    default_message_zh = "核验码不符。"
 
 
 class ExpenseRefused(InvalidInput):
     code = "dispatch.invalid_expense"
     default_message = "The expense is not valid."
+    default_message_zh = "费用登记不符合要求。"
 
 
 class BadReceipt(InvalidInput):
@@ -45,3 +50,4 @@ class BadReceipt(InvalidInput):
 
     code = "dispatch.bad_receipt"
     default_message = "The receipt photo is not valid."
+    default_message_zh = "票据照片不符合要求。"

@@ -30,7 +30,7 @@ from gongwu.core.fleet.models import Driver
 from gongwu.core.geo import wgs84_to_gcj02
 from gongwu.core.identity.principal import Principal
 from gongwu.dispatch.bookings import flows as bookings
-from gongwu.dispatch.bookings.models import Booking
+from gongwu.dispatch.bookings.models import STATUSES, Booking
 from gongwu.dispatch.driving import service
 from gongwu.dispatch.driving.errors import (
     CheckinMismatch,
@@ -137,9 +137,17 @@ async def _own(session: AsyncSession, principal: Principal, booking_id: int) -> 
     driver = await session.scalar(select(Driver).where(Driver.user_id == principal.user_id))
     mine = driver is not None and booking.driver_id == driver.id
     if not mine and not principal.can("dispatch.plan.manage"):
-        raise TaskNotFound(f"Task {booking_id} is not yours.", details={"booking_id": booking_id})
+        raise TaskNotFound(
+            f"Task {booking_id} is not yours.",
+            message_zh=f"任务 {booking_id} 不是您的任务。",
+            details={"booking_id": booking_id},
+        )
     if booking.driver_id is None or booking.vehicle_id is None:
-        raise StepRefused(f"Booking {booking.code} has no car and driver.", details={"booking_id": booking.id})
+        raise StepRefused(
+            f"Booking {booking.code} has no car and driver.",
+            message_zh=f"用车申请 {booking.code} 尚未派车和驾驶员。",
+            details={"booking_id": booking.id},
+        )
     assigned = await fleet.get_driver(session, None, booking.driver_id)
     return booking, assigned
 
@@ -180,13 +188,19 @@ async def step(
     if _ORDER.index(task.step) >= _ORDER.index(target):
         raise StepRefused(
             f"Task {booking.code} is at '{STEPS[task.step][1]}' ({STEPS[task.step][0]}); '{action}' is behind it.",
+            message_zh=f"任务 {booking.code} 已处于“{STEPS[task.step][0]}”，不能再执行“{STEPS[target][0]}”。",
             details={"booking_id": booking.id, "step": task.step, "wanted": target},
         )
     if target in ("accepted", "arrived", "boarded") and booking.status != "assigned":
-        raise StepRefused(f"Booking {booking.code} is {booking.status}.", details={"status": booking.status})
+        raise StepRefused(
+            f"Booking {booking.code} is {booking.status}.",
+            message_zh=f"用车申请 {booking.code} 当前为“{STATUSES[booking.status][0]}”。",
+            details={"status": booking.status},
+        )
     if target in ("dropped", "finished") and task.step not in ("boarded", "dropped"):
         raise StepRefused(
             f"The rider of {booking.code} is not on board yet (乘客尚未上车).",
+            message_zh=f"用车申请 {booking.code} 的乘客尚未上车。",
             details={"booking_id": booking.id, "step": task.step},
         )
     if target == "boarded":
@@ -195,7 +209,11 @@ async def step(
     if odometer_km is not None:
         _check_odometer(odometer_km, task, vehicle.odometer_km, settings, finishing=target == "finished")
     elif target == "finished":
-        raise ExpenseRefused("Enter the odometer reading (请填写里程表读数).", code="dispatch.odometer_required")
+        raise ExpenseRefused(
+            "Enter the odometer reading (请填写里程表读数).",
+            code="dispatch.odometer_required",
+            message_zh="请填写里程表读数。",
+        )
     actor = Actor(principal.user_id, principal.username)
     audit.set_actor(session, actor, context=f"dispatch.task.{action}")
     for name in _ORDER[_ORDER.index(task.step) + 1 : _ORDER.index(target) + 1]:
@@ -220,28 +238,37 @@ def _check_code(booking: Booking, code: str | None) -> None:
     given = (code or "").strip().upper().replace(" ", "")
     if not given:
         raise CheckinMismatch(
-            "Ask the rider for the check-in code (请输入乘客核验码).", code="dispatch.checkin_required"
+            "Ask the rider for the check-in code (请输入乘客核验码).",
+            code="dispatch.checkin_required",
+            message_zh="请输入乘客核验码。",
         )
     if given != booking.checkin_code.upper():
         raise CheckinMismatch(
             f"Code {given} is not the check-in code of {booking.code} (核验码不符，请核对乘车人).",
+            message_zh=f"{given} 不是用车申请 {booking.code} 的核验码，核验码不符，请核对乘车人。",
             details={"booking_id": booking.id},
         )
 
 
 def _check_odometer(km: float, task: DriverTask, last_km: float, settings: DrivingSettings, *, finishing: bool) -> None:
     if not 0 <= km <= 3_000_000:
-        raise ExpenseRefused(f"{km} km is no odometer reading.", code="dispatch.bad_odometer")
+        raise ExpenseRefused(
+            f"{km} km is no odometer reading.",
+            code="dispatch.bad_odometer",
+            message_zh=f"{km} km 不是有效的里程表读数。",
+        )
     if finishing and task.odometer_start_km is not None and km < task.odometer_start_km:
         raise ExpenseRefused(
             f"The odometer reads {km} km now but {task.odometer_start_km} km at boarding (里程表读数不能减少).",
             code="dispatch.odometer_backwards",
+            message_zh=f"里程表当前读数 {km} km，乘客上车时为 {task.odometer_start_km} km，里程表读数不能减少。",
             details={"odometer_start_km": task.odometer_start_km},
         )
     if km > last_km + settings.max_odometer_jump_km:
         raise ExpenseRefused(
             f"{km} km is far above the car's last reading of {last_km:.0f} km; check the number (读数疑似有误).",
             code="dispatch.odometer_jump",
+            message_zh=f"{km} km 远高于该车上次读数 {last_km:.0f} km，读数疑似有误，请核对。",
             details={"last_km": last_km},
         )
 
@@ -306,7 +333,11 @@ async def add_expense(
     _check_expense(body, now)
     vehicle_id = body.vehicle_id or await _current_car(session, driver.id)
     if vehicle_id is None:
-        raise ExpenseRefused("Say which car the expense is for (请选择车辆).", code="dispatch.vehicle_required")
+        raise ExpenseRefused(
+            "Say which car the expense is for (请选择车辆).",
+            code="dispatch.vehicle_required",
+            message_zh="请选择费用对应的车辆。",
+        )
     vehicle = await fleet.get_vehicle(session, None, vehicle_id)
     if (
         body.odometer_km is not None
@@ -315,6 +346,7 @@ async def add_expense(
         raise ExpenseRefused(
             f"{body.odometer_km} km does not fit the car's last reading of {vehicle.odometer_km:.0f} km.",
             code="dispatch.odometer_jump",
+            message_zh=f"里程表读数 {body.odometer_km} km 与该车上次读数 {vehicle.odometer_km:.0f} km 不符。",
         )
     stored = store_receipt(uploads, receipt, max_bytes=settings.receipt_max_bytes, at=now)
     audit.set_actor(session, Actor(principal.user_id, principal.username), context="dispatch.expense.add")
@@ -350,16 +382,31 @@ def _check_expense(body: ExpenseInput, now: datetime) -> None:
         raise ExpenseRefused(
             f"Kind must be one of {', '.join(EXPENSE_KINDS)}.",
             code="dispatch.expense_kind",
+            message_zh=f"费用类别须为 {'、'.join(name for name, _ in EXPENSE_KINDS.values())} 之一。",
             details={"kind": body.kind},
         )
     if not Decimal("0") < body.amount <= Decimal("100000"):
-        raise ExpenseRefused("The amount must be above 0 and at most 100,000 yuan.", code="dispatch.expense_amount")
+        raise ExpenseRefused(
+            "The amount must be above 0 and at most 100,000 yuan.",
+            code="dispatch.expense_amount",
+            message_zh="金额须大于 0 元，且不超过 100,000 元。",
+        )
     if body.kind == "fuel" and not (body.litres and 0 < body.litres <= 500):
-        raise ExpenseRefused("A refuel needs the litres (加油须填写升数).", code="dispatch.expense_litres")
+        raise ExpenseRefused(
+            "A refuel needs the litres (加油须填写升数).", code="dispatch.expense_litres", message_zh="加油须填写升数。"
+        )
     if body.kind == "charge" and not (body.kwh and 0 < body.kwh <= 500):
-        raise ExpenseRefused("A charge needs the kWh (充电须填写电量).", code="dispatch.expense_kwh")
+        raise ExpenseRefused(
+            "A charge needs the kWh (充电须填写电量).",
+            code="dispatch.expense_kwh",
+            message_zh="充电须填写电量（kWh）。",
+        )
     if body.at is not None and body.at > now + timedelta(minutes=10):
-        raise ExpenseRefused("The expense cannot be in the future.", code="dispatch.expense_future")
+        raise ExpenseRefused(
+            "The expense cannot be in the future.",
+            code="dispatch.expense_future",
+            message_zh="费用发生时间不能晚于当前时间。",
+        )
 
 
 async def _current_car(session: AsyncSession, driver_id: int) -> int | None:

@@ -41,17 +41,24 @@ def image_type(data: bytes) -> str | None:
 
 def store_receipt(uploads: Path, data: bytes, *, max_bytes: int, at: datetime) -> StoredReceipt:
     if not data:
-        raise BadReceipt("Attach a photo of the receipt (请上传票据照片).", code="dispatch.receipt_required")
+        raise BadReceipt(
+            "Attach a photo of the receipt (请上传票据照片).",
+            code="dispatch.receipt_required",
+            message_zh="请上传票据照片。",
+        )
     if len(data) > max_bytes:
         raise BadReceipt(
             f"The photo is {len(data) / 1e6:.1f} MB; at most {max_bytes / 1e6:.0f} MB (照片过大).",
             code="dispatch.receipt_too_large",
+            message_zh=f"照片过大：{len(data) / 1e6:.1f} MB，最大 {max_bytes / 1e6:.0f} MB。",
             details={"bytes": len(data), "max_bytes": max_bytes},
         )
     kind = image_type(data)
     if kind is None:
         raise BadReceipt(
-            "The receipt must be a photo: JPEG, PNG, WebP or HEIC (票据须为图片).", code="dispatch.receipt_not_image"
+            "The receipt must be a photo: JPEG, PNG, WebP or HEIC (票据须为图片).",
+            code="dispatch.receipt_not_image",
+            message_zh="票据须为图片：JPEG、PNG、WebP 或 HEIC。",
         )
     content_type, ext = TYPES[kind]
     relative = Path("receipts") / f"{at:%Y}" / f"{at:%m}" / f"{secrets.token_hex(12)}.{ext}"
@@ -66,5 +73,5 @@ def open_receipt(uploads: Path, relative: str) -> Path:
     base = uploads.resolve()
     path = (base / relative).resolve()
     if base not in path.parents or not path.is_file():
-        raise BadReceipt("The receipt file is missing.", code="dispatch.receipt_missing")
+        raise BadReceipt("The receipt file is missing.", code="dispatch.receipt_missing", message_zh="票据文件不存在。")
     return path

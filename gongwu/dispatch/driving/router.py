@@ -131,7 +131,11 @@ async def _one(session: DbSession, principal: Principal, booking_id: int) -> Tas
     booking = await booking_service.get_booking(session, booking_id)
     driver = await flows.driver_of(session, principal) if not principal.can("dispatch.plan.read") else None
     if driver is not None and booking.driver_id != driver.id:
-        raise TaskNotFound(f"Task {booking_id} is not yours.", details={"booking_id": booking_id})
+        raise TaskNotFound(
+            f"Task {booking_id} is not yours.",
+            message_zh=f"任务 {booking_id} 不是您的任务。",
+            details={"booking_id": booking_id},
+        )
     task = await session.get(DriverTask, booking_id)
     return await _task_out(session, flows.TaskContext(booking, task, None))
 
@@ -196,7 +200,9 @@ def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value.strip())
     except (InvalidOperation, AttributeError):
-        raise ExpenseRefused(f"{value!r} is no amount.", code="dispatch.expense_amount") from None
+        raise ExpenseRefused(
+            f"{value!r} is no amount.", code="dispatch.expense_amount", message_zh=f"{value!r} 不是有效的金额。"
+        ) from None
 
 
 @router.post("/expenses", response_model=ExpenseOut, status_code=201, max_body_size=16 * 1024 * 1024 + 65_536)
@@ -238,5 +244,9 @@ async def receipt_photo(
 ) -> FileResponse:
     row = await service.expense(session, expense_id)
     if row is None or not flows.may_see_receipt(principal, row):
-        raise NotFound(f"Expense {expense_id} not found.", code="dispatch.expense_not_found")
+        raise NotFound(
+            f"Expense {expense_id} not found.",
+            code="dispatch.expense_not_found",
+            message_zh=f"未找到费用登记 {expense_id}。",
+        )
     return FileResponse(open_receipt(_uploads(request), row.receipt_path), media_type=row.receipt_type)

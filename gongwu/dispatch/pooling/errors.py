@@ -18,11 +18,13 @@ __all__ = [
 class PlanNotFound(NotFound):
     code = "dispatch.plan_not_found"
     default_message = "Plan not found."
+    default_message_zh = "未找到调度方案。"
 
 
 class OverrideNotFound(NotFound):
     code = "dispatch.override_not_found"
     default_message = "Override not found."
+    default_message_zh = "未找到人工指定。"
 
 
 class OverrideRefused(InvalidInput):
@@ -31,6 +33,7 @@ class OverrideRefused(InvalidInput):
 
     code = "dispatch.override_refused"
     default_message = "This override is not allowed."
+    default_message_zh = "不允许此人工指定。"
 
 
 class PlanOutdated(Conflict):
@@ -38,6 +41,7 @@ class PlanOutdated(Conflict):
 
     code = "dispatch.plan_outdated"
     default_message = "The plan is out of date; run the planner again."
+    default_message_zh = "调度方案已过时，请重新运行优化。"
 
 
 class PlanRejected(Conflict):
@@ -45,11 +49,13 @@ class PlanRejected(Conflict):
 
     code = "dispatch.plan_infeasible"
     default_message = "The optimizer's plan failed the feasibility check."
+    default_message_zh = "优化生成的调度方案未通过可行性校验。"
 
 
 class PlannerBusy(Unavailable):
     code = "dispatch.planner_busy"
     default_message = "The planner is busy with another plan; try again in a moment."
+    default_message_zh = "正在生成另一个调度方案，请稍后再试。"
 
 
 class SolverUnavailable(Unavailable):

@@ -30,7 +30,7 @@ from gongwu.dispatch.pooling import service
 from gongwu.dispatch.pooling.drafts import PlanDraft, draft
 from gongwu.dispatch.pooling.errors import PlanOutdated, PlanRejected
 from gongwu.dispatch.pooling.inputs import Sources, gather
-from gongwu.dispatch.pooling.models import DispatchPlan, PlanStop, PlanUnserved
+from gongwu.dispatch.pooling.models import PLAN_STATUSES, DispatchPlan, PlanStop, PlanUnserved
 from gongwu.dispatch.pooling.problem import REASONS, build, points_of
 from gongwu.dispatch.pooling.verify import check_plan
 from gongwu.dispatch.pooling.worker import solve_off_loop
@@ -179,6 +179,7 @@ async def accept(
     if plan.status != "proposed":
         raise PlanOutdated(
             f"Plan {plan.id} is {plan.status}; only the latest proposal can be accepted.",
+            message_zh=f"调度方案 {plan.id} 当前为“{PLAN_STATUSES[plan.status][0]}”，只能接受最新的待确认方案。",
             details={"plan_id": plan.id, "status": plan.status},
         )
     stops = await service.stops_of(session, plan.id)
@@ -219,6 +220,7 @@ def _check_fresh(plan: DispatchPlan, rows_of_plan: Sequence[PlanStop | PlanUnser
         if booking.vehicle_id != s.previous_vehicle_id:
             raise PlanOutdated(
                 f"Booking {booking.code} got another car since plan {plan.id} was made; run the planner again.",
+                message_zh=f"调度方案 {plan.id} 生成后，用车申请 {booking.code} 已改派其他车辆，请重新运行优化。",
                 details={"plan_id": plan.id, "booking_id": booking.id},
             )
 

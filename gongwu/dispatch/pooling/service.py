@@ -109,7 +109,9 @@ async def get_plan(session: AsyncSession, plan_id: int, *, lock: bool = False) -
         query = query.with_for_update().execution_options(populate_existing=True)
     plan = await session.scalar(query)
     if plan is None:
-        raise PlanNotFound(f"Plan {plan_id} not found.", details={"plan_id": plan_id})
+        raise PlanNotFound(
+            f"Plan {plan_id} not found.", message_zh=f"未找到调度方案 {plan_id}。", details={"plan_id": plan_id}
+        )
     return plan
 
 
@@ -172,5 +174,9 @@ async def active_overrides(session: AsyncSession, booking_ids: Sequence[int] | N
 async def get_override(session: AsyncSession, override_id: int) -> Override:
     override = await session.get(Override, override_id)
     if override is None:
-        raise OverrideNotFound(f"Override {override_id} not found.", details={"override_id": override_id})
+        raise OverrideNotFound(
+            f"Override {override_id} not found.",
+            message_zh=f"未找到人工指定 {override_id}。",
+            details={"override_id": override_id},
+        )
     return override

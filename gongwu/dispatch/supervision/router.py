@@ -107,6 +107,8 @@ async def run(request: Request, body: RunIn, _: Principal = require("supervision
     if body.day > (datetime.now(UTC) + timedelta(hours=14)).date():
         from gongwu.core.errors import InvalidInput
 
-        raise InvalidInput("That day has not happened yet.", code="supervision.future_day")
+        raise InvalidInput(
+            "That day has not happened yet.", code="supervision.future_day", message_zh="该日期尚未到来。"
+        )
     done = await auditor_of(request).audit_day(body.day, trigger="on demand")
     return {"day": body.day.isoformat(), "seconds": done.seconds, "vehicles": done.vehicles, "findings": done.findings}

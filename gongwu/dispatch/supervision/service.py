@@ -83,7 +83,11 @@ async def list_findings(
     )
     if status is not None:
         if status not in STATUSES:
-            raise InvalidInput(f"status is one of {', '.join(STATUSES)}.", code="supervision.bad_status")
+            raise InvalidInput(
+                f"status is one of {', '.join(STATUSES)}.",
+                code="supervision.bad_status",
+                message_zh=f"状态须为 {', '.join(STATUSES)} 之一。",
+            )
         query = query.where(Finding.status == status)
     if rule is not None:
         query = query.where(Finding.rule == rule)
@@ -109,7 +113,11 @@ async def get_finding(session: AsyncSession, principal: Principal | None, findin
     )
     row = (await session.execute(query)).first()
     if row is None:
-        raise NotFound(f"Finding {finding_id} not found.", code="supervision.finding_not_found")
+        raise NotFound(
+            f"Finding {finding_id} not found.",
+            code="supervision.finding_not_found",
+            message_zh=f"未找到疑点 {finding_id}。",
+        )
     return row[0], row[1], row[2]
 
 
@@ -119,13 +127,23 @@ async def decide(
     """A supervisor's decision: confirmed (a violation), explained (a legitimate reason), dismissed (a false
     alarm) — always with the reason; a decided finding may be decided again (re-opened with ``open``)."""
     if status not in (*DECISIONS, "open"):
-        raise InvalidInput("A finding is confirmed, explained, dismissed or open.", code="supervision.bad_status")
+        raise InvalidInput(
+            "A finding is confirmed, explained, dismissed or open.",
+            code="supervision.bad_status",
+            message_zh="核查结论须为已确认违规（confirmed）、已说明（explained）、已排除（dismissed）或待核查（open）。",
+        )
     text = (reason or "").strip()
     if len(text) < 2:
-        raise InvalidInput("Say why (请填写核查意见).", code="supervision.reason_required")
+        raise InvalidInput(
+            "Say why (请填写核查意见).", code="supervision.reason_required", message_zh="请填写核查意见。"
+        )
     finding, _, _ = await get_finding(session, principal, finding_id)
     if finding.status == status:
-        raise Conflict(f"The finding is {status} already.", code="supervision.same_status")
+        raise Conflict(
+            f"The finding is {status} already.",
+            code="supervision.same_status",
+            message_zh=f"该疑点已是“{STATUSES[status][0]}”状态。",
+        )
     set_actor(session, Actor(principal.user_id, principal.username), context=f"supervision.finding.{status}")
     finding.status = status
     finding.reason = text[:400]

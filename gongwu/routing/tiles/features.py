@@ -134,7 +134,9 @@ def read_features(path: Path, on_progress: Callable[[int], None] | None = None) 
             elif isinstance(obj, osmium.osm.Node):
                 _node(obj, features)
     except RuntimeError as exc:
-        raise BadExtract(f"Cannot read {path.name}: {exc}", details={"path": str(path)}) from exc
+        raise BadExtract(
+            f"Cannot read {path.name}: {exc}", message_zh=f"无法读取 {path.name}：{exc}", details={"path": str(path)}
+        ) from exc
     return features
 
 

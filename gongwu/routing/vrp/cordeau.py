@@ -47,7 +47,10 @@ def read_cordeau(path: str | Path, fmt: str = "auto") -> CordeauInstance:
     path = Path(path)
     lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
     if not lines or len(lines[0]) < 5:
-        raise InvalidInput(f"{path.name}: not a Cordeau DARP file (header)")
+        raise InvalidInput(
+            f"{path.name}: not a Cordeau DARP file (header)",
+            message_zh=f"{path.name}：不是 Cordeau DARP 文件（文件头不符）。",
+        )
     k, second, horizon, cap, ride = lines[0][:5]
     rows = [[float(x) for x in ln[:7]] for ln in lines[1:] if len(ln) >= 7]
     m = int(second)
@@ -56,13 +59,19 @@ def read_cordeau(path: str | Path, fmt: str = "auto") -> CordeauInstance:
     if fmt == "cordeau2006":
         n, end = m, 2 * m + 1
         if len(rows) < 2 * n + 2:
-            raise InvalidInput(f"{path.name}: expected {2 * n + 2} node lines, found {len(rows)}")
+            raise InvalidInput(
+                f"{path.name}: expected {2 * n + 2} node lines, found {len(rows)}",
+                message_zh=f"{path.name}：应有 {2 * n + 2} 行节点，实有 {len(rows)} 行。",
+            )
     elif fmt == "cordeau-laporte2003":
         n, end = m // 2, 0
         if len(rows) < 2 * n + 1:
-            raise InvalidInput(f"{path.name}: expected {2 * n + 1} node lines, found {len(rows)}")
+            raise InvalidInput(
+                f"{path.name}: expected {2 * n + 1} node lines, found {len(rows)}",
+                message_zh=f"{path.name}：应有 {2 * n + 1} 行节点，实有 {len(rows)} 行。",
+            )
     else:
-        raise InvalidInput(f"unknown Cordeau format {fmt!r}")
+        raise InvalidInput(f"unknown Cordeau format {fmt!r}", message_zh=f"未知的 Cordeau 文件格式 {fmt!r}。")
     table = np.array(rows[: max(2 * n + 2 if end else 2 * n + 1, 1)], dtype=np.float64)
     xy = table[:, 1:3]
     diff = xy[:, None, :] - xy[None, :, :]

@@ -32,7 +32,10 @@ class TimeWindow:
 
     def __post_init__(self) -> None:
         if not self.start <= self.end:
-            raise InvalidInput(f"time window ends before it starts: [{self.start}, {self.end}]")
+            raise InvalidInput(
+                f"time window ends before it starts: [{self.start}, {self.end}]",
+                message_zh=f"时间窗口的结束早于开始：[{self.start}, {self.end}]",
+            )
 
 
 OPEN = TimeWindow()
@@ -112,9 +115,14 @@ class Matrix:
     def __post_init__(self) -> None:
         dur, dist = self.durations, self.distances
         if dur.ndim != 2 or dur.shape[0] != dur.shape[1] or dist.shape != dur.shape:
-            raise InvalidInput("durations and distances must be square arrays of the same shape")
+            raise InvalidInput(
+                "durations and distances must be square arrays of the same shape",
+                message_zh="时长矩阵和距离矩阵须为形状相同的方阵。",
+            )
         if not (np.all(np.isfinite(dur)) and np.all(dur >= 0) and np.all(dist >= 0)):
-            raise InvalidInput("matrix entries must be finite and non-negative")
+            raise InvalidInput(
+                "matrix entries must be finite and non-negative", message_zh="矩阵中的值须为有限的非负数。"
+            )
 
     @property
     def size(self) -> int:
@@ -138,24 +146,37 @@ class Problem:
         vix = {v.id: k for k, v in enumerate(self.vehicles)}
         rix = {r.id: k for k, r in enumerate(self.requests)}
         if len(vix) != len(self.vehicles) or len(rix) != len(self.requests):
-            raise InvalidInput("request and vehicle ids must be unique")
+            raise InvalidInput("request and vehicle ids must be unique", message_zh="订单编号和车辆编号不能重复。")
         object.__setattr__(self, "_vehicle_index", vix)
         object.__setattr__(self, "_request_index", rix)
         n = self.matrix.size
         for v in self.vehicles:
             if not (0 <= v.start < n and (v.end is None or 0 <= v.end < n)):
-                raise InvalidInput(f"vehicle {v.id}: place outside the matrix")
+                raise InvalidInput(
+                    f"vehicle {v.id}: place outside the matrix", message_zh=f"车辆 {v.id}：位置超出矩阵范围。"
+                )
             if v.capacity < 0:
-                raise InvalidInput(f"vehicle {v.id}: negative capacity")
+                raise InvalidInput(f"vehicle {v.id}: negative capacity", message_zh=f"车辆 {v.id}：载客量不能为负数。")
         for r in self.requests:
             if not (0 <= r.pickup < n and 0 <= r.dropoff < n):
-                raise InvalidInput(f"request {r.id}: place outside the matrix")
+                raise InvalidInput(
+                    f"request {r.id}: place outside the matrix", message_zh=f"订单 {r.id}：位置超出矩阵范围。"
+                )
             if r.load < 0 or r.pickup_service < 0 or r.dropoff_service < 0 or r.max_ride_time < 0:
-                raise InvalidInput(f"request {r.id}: negative load, service or ride time")
+                raise InvalidInput(
+                    f"request {r.id}: negative load, service or ride time",
+                    message_zh=f"订单 {r.id}：人数、上下车时长或乘车时长不能为负数。",
+                )
             if r.locked_vehicle is not None and r.locked_vehicle not in vix:
-                raise InvalidInput(f"request {r.id}: locked to unknown vehicle {r.locked_vehicle}")
+                raise InvalidInput(
+                    f"request {r.id}: locked to unknown vehicle {r.locked_vehicle}",
+                    message_zh=f"订单 {r.id}：锁定的车辆 {r.locked_vehicle} 不存在。",
+                )
             if r.onboard and r.locked_vehicle is None:
-                raise InvalidInput(f"request {r.id}: a rider aboard must name its vehicle (locked_vehicle)")
+                raise InvalidInput(
+                    f"request {r.id}: a rider aboard must name its vehicle (locked_vehicle)",
+                    message_zh=f"订单 {r.id}：乘客已在车上，须指明所在车辆（locked_vehicle）。",
+                )
 
     def vehicle_index(self, vehicle_id: str) -> int:
         return self._vehicle_index[vehicle_id]
