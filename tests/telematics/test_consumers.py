@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sql_event
 from sqlalchemy import func, select
 
 from gongwu.core.db import Database
@@ -94,6 +95,33 @@ async def test_trips_stops_and_the_daily_summary_from_ignition_and_motion(db: Da
     ]
     assert summary is not None and (summary.trips, summary.distance_km) == (1, pytest.approx(1.0))
     assert summary.driving_s == 100 and summary.fuel_used_l == pytest.approx(1.0)
+
+
+async def test_a_batch_of_trips_costs_the_same_queries_for_two_cars_or_twenty(db: Database) -> None:
+    """The soak found the trips consumer reading each car's open trip with its own query (and writing it back with
+    its own UPDATE): ~3 statements per car, 5x slower than the other consumers. The open trips and stops of a
+    batch are now loaded at once and every change written in one flush."""
+    cars = [(await provision_car(db, identifier=f"1380000{i:04d}")).vehicle.id for i in range(20)]
+    c = consumers(db)
+    statements = 0
+
+    def counted(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    sql_event.listen(db.engine.sync_engine, "before_cursor_execute", counted)
+    per_batch = []
+    for n, second in ((2, 0), (20, 10), (2, 20), (20, 30)):  # trips begin; then every car extends its open trip
+        statements = 0
+        await c.trips.handle(
+            deliveries([event(v, T0 + timedelta(seconds=second + k)) for v in cars[:n] for k in (0, 1)])
+        )
+        per_batch.append(statements)
+    assert per_batch[2] == per_batch[3] <= 6, per_batch
+    async with db.session() as session:
+        trips = (await session.scalars(select(Trip))).all()
+    assert len(trips) == 20 and all(t.status == "open" for t in trips)
+    assert sorted(t.points for t in trips) == [4] * 18 + [8] * 2
 
 
 async def test_energy_used_from_the_soc_of_a_new_energy_car(db: Database) -> None:

@@ -5,19 +5,23 @@ does not read its acks cut off, and a Redis that lost its data: the gateway bind
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from typing import Any
+
+import pytest
 
 from gongwu.core.db import Database
 from gongwu.core.events import MemoryBus, RedisBus
 from gongwu.devices import gb32960 as g
 from gongwu.devices import jt808 as j
 from gongwu.devices.gb32960.messages import VIN_UNKNOWN
-from gongwu.telematics.gateway.base import BaseSession
+from gongwu.telematics import terminals
+from gongwu.telematics.gateway.base import STEP_SLOTS, BaseSession
 from gongwu.telematics.state import shared_state
 
 from .clients import Gb32960Client, Jt808Client, gb_login, location
-from .conftest import GatewayFactory, provision_car, stored
+from .conftest import HOST, GatewayFactory, provision_car, stored
 
 
 async def test_guessing_an_auth_code_locks_the_terminal_out_on_every_gateway(
@@ -53,6 +57,50 @@ async def test_guessing_an_auth_code_locks_the_terminal_out_on_every_gateway(
     assert await honest.report(location()) == 0
     await honest.close()
     assert await stored(db, car.vehicle.id) == 1
+
+
+async def test_a_reconnect_storm_is_accepted_at_once_and_logs_in_a_few_at_a_time(
+    db: Database, gateways: GatewayFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The soak test (``reliability/soak.py``) found a gateway under uvloop taking a few dozen connections a second
+    (libuv accepts one per loop iteration): after another gateway died, its terminals' log-ins timed out in the
+    accept queue and they reconnected, again and again. And the log-ins it did take all ran at once, exhausting the
+    Redis connections the pipeline publishes with, so acks stopped. Now the queued connections are accepted in one
+    go, and at most STEP_SLOTS log-ins run at a time (the others wait their turn)."""
+    service = await gateways()
+    gateway = service.gateways["jt808"]
+    loop = asyncio.get_running_loop()
+    listener = gateway._listeners[0]
+    loop.remove_reader(listener.fileno())  # the loop is busy elsewhere: the kernel queues the connections
+    queued = [socket.create_connection((HOST, gateway.port)) for _ in range(30)]
+    gateway._accept(loop, listener)  # one readiness callback
+    await asyncio.sleep(0.3)
+    assert len(gateway.sessions) == 30
+    gateway._listen(loop)
+    for sock in queued:
+        sock.close()
+
+    cars = [await provision_car(db, identifier=f"1390000{i:04d}") for i in range(3 * STEP_SLOTS)]
+    running = most = 0
+    authenticate = terminals.authenticate_jt808
+
+    async def slow_authenticate(*args: Any, **kwargs: Any) -> Any:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            await asyncio.sleep(0.05)
+            return await authenticate(*args, **kwargs)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(terminals, "authenticate_jt808", slow_authenticate)
+    clients = [Jt808Client(car.identifier, service.ports["jt808"]) for car in cars]
+    await asyncio.gather(*(client.connect() for client in clients))
+    await asyncio.gather(*(client.login() for client in clients))
+    assert 1 < most <= STEP_SLOTS
+    for client in clients:
+        await client.close()
 
 
 async def test_unknown_vins_close_the_connection_after_three_tries(db: Database, gateways: GatewayFactory) -> None:

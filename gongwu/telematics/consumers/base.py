@@ -160,6 +160,10 @@ class OrderedConsumer:
         """Refresh what ``apply`` reads from caches, before the transaction opens."""
         await self.fleet.prepare(vehicle_ids)
 
+    async def load(self, session: AsyncSession, states: dict[int, TrackState]) -> None:
+        """Load what ``apply`` will read for the whole batch at once, inside its transaction (the rows go to the
+        session's identity map: one query per batch, not one per car)."""
+
     async def apply(
         self, session: AsyncSession, car: Car, state: dict[str, Any], points: Sequence[Point], outbox: Outbox
     ) -> dict[str, Any]:
@@ -191,6 +195,7 @@ class OrderedConsumer:
         await self.prepare(sorted(by_car))
         async with self.db.session() as session:
             states = await lock_states(session, self.name, sorted(by_car))
+            await self.load(session, states)
             for vehicle_id in sorted(by_car):
                 car = self.fleet.cached(vehicle_id)
                 if car is None:

@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gongwu.core.db import Database
 from gongwu.core.events import EventBus
 from gongwu.telematics import topics
 from gongwu.telematics.consumers.base import Car, Fleet, OrderedConsumer, Outbox, Point
-from gongwu.telematics.models import DailySummary, Trip, VehicleStop
+from gongwu.telematics.models import DailySummary, TrackState, Trip, VehicleStop
 
 __all__ = ["TripsConsumer", "trip_json"]
 
@@ -59,6 +60,15 @@ class TripsConsumer(OrderedConsumer):
         self.zone = ZoneInfo(timezone)
         self.stop_after = timedelta(seconds=stop_after_s)
         self.gap = timedelta(seconds=gap_s)
+
+    async def load(self, session: AsyncSession, states: dict[int, TrackState]) -> None:
+        # the open trips and stops of the batch's cars in two queries; ``apply`` finds them in the identity map
+        # (which holds unchanged rows weakly: the session keeps a reference until the transaction ends)
+        loaded = session.info.setdefault("preloaded", [])
+        for model, key in ((Trip, "trip"), (VehicleStop, "stop")):
+            ids = [s.state[key] for s in states.values() if s.state.get(key)]
+            if ids:
+                loaded += (await session.scalars(select(model).where(model.id.in_(ids)))).all()
 
     async def apply(
         self, session: AsyncSession, car: Car, state: dict[str, Any], points: Sequence[Point], outbox: Outbox
@@ -101,7 +111,8 @@ class TripsConsumer(OrderedConsumer):
             if p.lat is None:
                 last.update(lat=state.get("last", {}).get("lat"), lon=state.get("last", {}).get("lon"))
             last_time = p.time
-        await session.flush()
+        if session.new:  # a stop begun here needs its id in the state; changed rows are written at the commit
+            await session.flush()
         return {
             "trip": trip.id if trip is not None else None,
             "stop": stop.id if stop is not None else None,

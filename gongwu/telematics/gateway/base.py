@@ -48,6 +48,8 @@ MAX_REFUSED = 20
 MAX_AUTH_FAILURES_PER_CONNECTION = 3
 MAX_QUEUED_FRAMES = 64
 """Frames that may wait behind a database step (a log-in) before the connection is no longer read."""
+STEP_SLOTS = 16
+"""Database steps of sessions (log-in, registration, log-out) running at once in one gateway process."""
 
 
 @dataclass
@@ -65,6 +67,9 @@ class GatewayContext:
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     bus_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
     """Bounds the bus calls of sessions (a connection storm must not exhaust the Redis connection pool)."""
+    step_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(STEP_SLOTS))
+    """Bounds the database steps (log-ins …) running at once: a reconnect storm waits its turn here instead of
+    exhausting the database pool and the Redis connections the pipeline needs to publish (acks stopped)."""
 
     def __post_init__(self) -> None:
         self.utc_offset = timedelta(hours=self.settings.gnss_utc_offset_hours)
@@ -252,7 +257,8 @@ class BaseSession(asyncio.Protocol):
 
     async def _finish(self, pending: Awaitable[None]) -> None:
         try:
-            await pending
+            async with self.ctx.step_slots:
+                await pending
         except Exception:
             log.exception("%s session %s: a database step failed", self.protocol, self.peer)
         self._busy = False
@@ -450,8 +456,18 @@ async def last_fix(session: AsyncSession, binding: Binding) -> Fix | None:
     return fix
 
 
+ACCEPT_BATCH = 512
+"""Connections accepted at once when the listening socket is readable (a reconnect storm)."""
+
+
 class Gateway:
-    """One asyncio TCP server for one protocol; ``port`` is the bound port once started."""
+    """One TCP server for one protocol; ``port`` is the bound port once started.
+
+    It accepts connections itself, up to ACCEPT_BATCH each time the listening socket is readable, and hands them to
+    the loop (``connect_accepted_socket``): libuv — under uvloop — accepts one connection per loop iteration, so
+    a busy gateway took a few dozen connections a second, and after another gateway died its terminals' log-ins
+    timed out in the accept queue, reconnected, and queued again (a storm that never ended; found by the soak
+    test, ``reliability/soak.py``)."""
 
     def __init__(self, ctx: GatewayContext, session_class: type[BaseSession], host: str, port: int) -> None:
         self.ctx = ctx
@@ -459,7 +475,8 @@ class Gateway:
         self.host = host
         self.port = port
         self.sessions: set[BaseSession] = set()
-        self._server: asyncio.Server | None = None
+        self._listeners: list[socket.socket] = []
+        self._paused: asyncio.TimerHandle | None = None
 
     @property
     def protocol(self) -> str:
@@ -467,16 +484,69 @@ class Gateway:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: self.session_class(self),
-            self.host,
-            self.port,
-            backlog=4096,
-            reuse_address=True,
-            reuse_port=self.ctx.settings.gateway_reuse_port or None,
+        infos = await loop.getaddrinfo(
+            self.host, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE | socket.AI_ADDRCONFIG
         )
-        self.port = self._server.sockets[0].getsockname()[1]
+        port = self.port
+        try:
+            for family, kind, proto, _, address in dict.fromkeys(infos):
+                sock = socket.socket(family, kind, proto)
+                self._listeners.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if self.ctx.settings.gateway_reuse_port:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind((address[0], port, *address[2:]))
+                port = port or sock.getsockname()[1]  # port 0: every address on the port the first one got
+                sock.listen(4096)
+                sock.setblocking(False)
+        except OSError:
+            self._close_listeners()
+            raise
+        self.port = port
+        self._listen(loop)
         log.info("%s gateway listening on %s:%d", self.protocol, self.host, self.port)
+
+    def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._paused = None
+        for sock in self._listeners:
+            loop.add_reader(sock.fileno(), self._accept, loop, sock)
+
+    def _accept(self, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+        for _ in range(ACCEPT_BATCH):
+            try:
+                conn, _ = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as exc:  # out of file descriptors or memory: retry in a second, keep the others going
+                log.warning("%s gateway: accepting failed (%s); retrying in 1 s", self.protocol, exc)
+                for listener in self._listeners:
+                    loop.remove_reader(listener.fileno())
+                self._paused = loop.call_later(1.0, self._listen, loop)
+                return
+            task = loop.create_task(self._connect(loop, conn))
+            self.ctx.background.add(task)
+            task.add_done_callback(self.ctx.background.discard)
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop, conn: socket.socket) -> None:
+        try:
+            await loop.connect_accepted_socket(lambda: self.session_class(self), conn)
+        except OSError:  # the peer is gone already
+            conn.close()
+
+    def _close_listeners(self) -> None:
+        if self._paused is not None:
+            self._paused.cancel()
+            self._paused = None
+        loop = asyncio.get_running_loop()
+        for sock in self._listeners:
+            if sock.fileno() >= 0:
+                loop.remove_reader(sock.fileno())
+                sock.close()
+        self._listeners = []
 
     def sweep(self, now: float) -> None:
         """Close what has expired (called every second)."""
@@ -486,10 +556,6 @@ class Gateway:
                 session.close(reason)
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        self._close_listeners()
         for session in list(self.sessions):
             session.close("gateway stopping")
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None

@@ -88,6 +88,8 @@ class Gb32960Session(BaseSession):
     async def _login(self, msg: g.Gb32960Message) -> None:
         settings = self.ctx.settings
         key = f"gb32960:{msg.vin}"
+        if self.closed:  # gone while it waited for its turn (a reconnect storm)
+            return
         if not await self.auth_allowed(key):
             self._send(self.respond(msg, VIN_UNKNOWN))
             self.close("locked out")

@@ -177,6 +177,8 @@ class Jt808Session(BaseSession):
         ident = msg.terminal_id
         settings = self.ctx.settings
         key = f"jt808:{ident.lstrip('0') or '0'}"
+        if self.closed:  # gone while it waited for its turn
+            return
         if not await self.auth_allowed(key):
             self.answer(msg, j.RegisterResult.NO_SUCH_TERMINAL)
             self.close("locked out")
@@ -216,6 +218,8 @@ class Jt808Session(BaseSession):
 
     async def _authenticate(self, msg: j.Jt808Message, body: j.TerminalAuth) -> None:
         key = f"jt808:{msg.terminal_id.lstrip('0') or '0'}"
+        if self.closed:  # the terminal gave up waiting (a reconnect storm): its log-in is not worth a transaction
+            return
         if not await self.auth_allowed(key):
             self.answer(msg, FAILED)
             self.close("locked out")
