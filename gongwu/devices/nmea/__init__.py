@@ -8,6 +8,7 @@ second adds altitude, satellites and HDOP). NMEA times are UTC on the wire; two-
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
@@ -86,12 +87,14 @@ class NmeaFramer:
 
 
 def _f(value: object) -> float | None:
+    """A numeric field; empty, unparsable or not finite ("nan", "inf" parse as floats) is no value."""
     if value in (None, ""):
         return None
     try:
-        return float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def decode(line: bytes | str) -> Sentence:

@@ -26,6 +26,9 @@ _FUTURE, _JUMP, _INVALID, _OUT, _IMPLAUSIBLE = (
     int(f) for f in (Flag.FUTURE_TIME, Flag.JUMP, Flag.INVALID_FIX, Flag.OUT_OF_RANGE, Flag.SPEED_IMPLAUSIBLE)
 )
 
+_REAL_MAX = 3.4028234663852886e38
+"""The largest value of a REAL (float4) column: speeds, courses, altitudes, fuel and SOC are stored as REAL."""
+
 RECENT_KEYS = 256
 """How many recent (time, digest) keys a session remembers to spot a re-sent report before the database does."""
 
@@ -75,11 +78,19 @@ class Validate:
             fix.lat = fix.lon = None
         if not fix.fix_valid:
             fix.flags |= _INVALID
-        if fix.speed_kmh is not None and not 0.0 <= fix.speed_kmh <= 300.0:
+        speed = fix.speed_kmh
+        if speed is not None and not 0.0 <= speed <= 300.0:
             fix.flags |= _IMPLAUSIBLE
+            if not -_REAL_MAX <= speed <= _REAL_MAX:
+                fix.speed_kmh = None
+        # what a REAL column cannot hold (NaN, an infinity, past float4) would fail the whole batch: dropped
+        if fix.course is not None and not -_REAL_MAX <= fix.course <= _REAL_MAX:
+            fix.course = None
+        if fix.altitude_m is not None and not -_REAL_MAX <= fix.altitude_m <= _REAL_MAX:
+            fix.altitude_m = None
         if fix.soc_pct is not None and not 0.0 <= fix.soc_pct <= 100.0:
             fix.soc_pct = None
-        if fix.fuel_l is not None and fix.fuel_l < 0:
+        if fix.fuel_l is not None and not 0.0 <= fix.fuel_l <= _REAL_MAX:
             fix.fuel_l = None
         self._jump(fix, track)
 
