@@ -9,12 +9,14 @@ BIN := $(VENV)/bin
 RUN_PACKAGES := libsqlite3-mod-spatialite fonts-noto-cjk
 TEST_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: run test check bench deps run-deps test-deps web clean help
+.PHONY: run test check bench soak fuzz deps run-deps test-deps web clean help
 
 help:
 	@echo "make run    install what is missing, migrate, seed the demo bureau, serve on http://127.0.0.1:8000"
 	@echo "make test   install what is missing, provision PostgreSQL+PostGIS and Redis, run every test"
 	@echo "make bench  run the benchmarks in bench/ (long)"
+	@echo "make soak   2,000 terminals for 10 minutes through killed gateways and consumers, then 10,000 idle ones (~20 min)"
+	@echo "make fuzz   the codecs, the gateways over TCP and the API fuzzed for a bounded time (~10 min)"
 
 run: run-deps
 	$(BIN)/gongwu db upgrade
@@ -34,6 +36,15 @@ check:
 
 bench: run-deps
 	$(BIN)/python scripts/testenv.py -- $(MAKE) --no-print-directory -C bench all
+
+# reliability: figures in RELIABILITY.md, results in reliability/results/
+soak: run-deps
+	$(BIN)/python scripts/testenv.py -- $(BIN)/python reliability/soak.py
+	GONGWU_SOAK_IDLE=10000 GONGWU_SOAK_REPORT=reliability/results/idle.json \
+		$(BIN)/python scripts/testenv.py -- $(BIN)/pytest -q -p no:cacheprovider tests/faults
+
+fuzz: run-deps
+	$(BIN)/python scripts/testenv.py -- $(BIN)/python reliability/fuzz.py
 
 run-deps: $(VENV)/.installed web
 	@scripts/apt-ensure $(RUN_PACKAGES)
