@@ -18,6 +18,7 @@ __all__ = [
     "CLOSED",
     "CONNECTIONS",
     "FRAMES",
+    "REFUSED",
     "THROTTLED",
     "connection_closed",
     "connection_opened",
@@ -42,6 +43,10 @@ AUTH_FAILURES = Counter(
 POSITIONS = Counter("gongwu_pipeline_positions_stored_total", "Positions written (new rows and re-sends)")
 BATCHES = Counter("gongwu_pipeline_batches_total", "Batches released (written, published, acked)")
 WRITE_FAILURES = Counter("gongwu_pipeline_failures_total", "Failed writes or publishes of a batch (retried)")
+REFUSED = Counter(
+    "gongwu_pipeline_positions_refused_total",
+    "Positions the database refused for their data (not stored; the terminal is answered with a failure)",
+)
 
 _writers: weakref.WeakSet[Any] = weakref.WeakSet()
 

@@ -86,6 +86,47 @@ async def test_no_ack_before_the_position_is_durable(db: Database, gateways: Gat
     await client.close()
 
 
+class PoisonStore:
+    """Spoils the row of one device time on its way into the real store (past a SMALLINT): the database refuses it."""
+
+    def __init__(self, inner: PositionStore, poisoned: datetime) -> None:
+        self.inner = inner
+        self.poisoned = poisoned
+
+    async def open(self) -> None:
+        await self.inner.open()
+
+    async def write(self, records: Sequence[tuple[Any, ...]]) -> None:
+        await self.inner.write([(*r[:-1], 1 << 70) if r[1] == self.poisoned else r for r in records])
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def test_a_report_the_database_refuses_is_answered_failed_and_the_others_acked(
+    db: Database, gateways: GatewayFactory
+) -> None:
+    """The one report whose row the database refuses is answered 0x8001 result 1 (失败: not stored); the reports
+    around it, in the same batch, are stored and acked, and the session goes on."""
+    car = await provision_car(db)
+    service = await gateways()
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=60)
+    service.writer.store = PoisonStore(service.writer.store, base + timedelta(seconds=2))
+    client = await Jt808Client(car.identifier, service.ports["jt808"]).connect()
+    await client.login()
+    serials = [client.send(j.LocationReport(location(time=base + timedelta(seconds=i)))) for i in range(5)]
+    results = []
+    for serial in serials:
+        ack = (await client.expect(0x8001, serial)).body
+        assert isinstance(ack, j.PlatformResponse) and ack.reply_msg_id == 0x0200
+        results.append(ack.result)
+    assert results == [0, 0, j.ResponseResult.FAILED, 0, 0]
+    assert await client.report(location(time=base + timedelta(seconds=10))) == 0
+    await client.close()
+    assert await stored(db, car.vehicle.id) == 5
+    assert service.writer.refused == 1
+
+
 async def test_a_report_sent_twice_is_acked_twice_and_stored_once(db: Database, gateways: GatewayFactory) -> None:
     car = await provision_car(db)
     service = await gateways()

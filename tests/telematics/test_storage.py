@@ -138,3 +138,74 @@ async def test_the_writer_acks_in_order_and_only_after_each_batch_is_written() -
     assert acked == list(range(35))
     assert sorted(store.batches) == [5, 10, 10, 10] and writer.stored == 35 and writer.pending == 0
     assert published == [f.digest for f in fixes]
+
+
+async def test_a_row_the_database_refuses_is_set_aside_and_its_message_refused(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A row the database refuses for its data (here past its column's range; on PostgreSQL also a NOT NULL the
+    server checks) is not an outage: the batch is split until it is found, the other rows are stored, published
+    and acked, the refused row's message is answered with its refusal, counted and logged, and the writer goes on
+    with the next batch (before, the batch was retried for ever and no terminal of the gateway was acked again)."""
+    import asyncio
+    import logging
+
+    from prometheus_client import REGISTRY
+
+    from gongwu.telematics.pipeline import BatchWriter
+
+    car = await provision_car(db)
+    if db.is_postgres:
+        await ensure_partitions(db, NOW.date(), 1)
+    store = open_store(db)
+    await store.open()
+    published: list[int] = []
+
+    async def publish(fixes: list[Fix]) -> None:
+        published.extend(f.digest for f in fixes)
+
+    writer = BatchWriter(store, publish, max_rows=100, max_ms=20)
+    answers: list[tuple[int, str]] = []
+    fixes = [fix(car.vehicle.id, NOW + timedelta(seconds=i)) for i in range(9)]
+    fixes[2].flags = 1 << 70  # past a SMALLINT, past any integer either database holds (validation bypassed)
+    bad = {2}
+    if db.is_postgres:
+        fixes[5].fix_valid = None  # type: ignore[assignment]  # NOT NULL, refused by the server (SQLSTATE 23502)
+        bad.add(5)
+    counted = REGISTRY.get_sample_value("gongwu_pipeline_positions_refused_total") or 0.0
+
+    def add(i: int) -> None:
+        writer.add([fixes[i]], lambda: answers.append((i, "acked")), lambda: answers.append((i, "refused")))
+
+    caplog.set_level(logging.WARNING, "gongwu.telematics.pipeline.writer")
+    stop = asyncio.Event()
+    running = asyncio.create_task(writer.run(stop))
+    try:
+        for i in range(8):
+            add(i)
+        for _ in range(250):
+            if len(answers) == 8:
+                break
+            await asyncio.sleep(0.02)
+        add(8)  # the next batch goes through
+        for _ in range(250):
+            if len(answers) == 9:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await running
+        await store.close()
+    assert answers == [(i, "refused" if i in bad else "acked") for i in range(9)]
+    async with db.session() as session:
+        times = set((await session.execute(select(PositionRow.device_time))).scalars())
+    assert {t.replace(tzinfo=UTC) if t.tzinfo is None else t for t in times} == {
+        fixes[i].device_time for i in range(9) if i not in bad
+    }
+    assert published == [fixes[i].digest for i in range(9) if i not in bad]
+    assert writer.refused == len(bad) and writer.stored == 9 - len(bad) and writer.pending == 0
+    assert (REGISTRY.get_sample_value("gongwu_pipeline_positions_refused_total") or 0.0) - counted == len(bad)
+    refusals = [r for r in caplog.records if "refused a position" in r.getMessage()]
+    assert len(refusals) == len(bad) and all(r.levelno == logging.WARNING for r in refusals)
+    assert all(f"terminal 1 (car {car.vehicle.id}," in r.getMessage() for r in refusals)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

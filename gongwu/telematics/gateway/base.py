@@ -339,9 +339,12 @@ class BaseSession(asyncio.Protocol):
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    def submit(self, positions: list[Position], done: Callable[[], None] | None) -> None:
+    def submit(
+        self, positions: list[Position], done: Callable[[], None] | None, refuse: Callable[[], None] | None = None
+    ) -> None:
+        """Queue a message's positions; ``done`` answers it once stored, ``refuse`` if the database refused one."""
         assert self.track is not None
-        self.ctx.pipeline.submit(self.track, positions, self.now(), done)
+        self.ctx.pipeline.submit(self.track, positions, self.now(), done, refuse)
 
     async def arrive(self, session: AsyncSession, binding: Binding) -> Arrival:
         """In the log-in transaction: the car's last stored point (its track continues from there) and the

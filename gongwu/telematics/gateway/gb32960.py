@@ -66,7 +66,7 @@ class Gb32960Session(BaseSession):
             return None
         if command in (g.REALTIME, g.RESEND):
             reply = self.respond(msg, g.OK)
-            self.submit(g.positions(msg), None if reply is None else self._later(reply))
+            self.submit(g.positions(msg), None if reply is None else self._later(reply), self._refuse_later(msg))
         elif command == g.LOGOUT:
             return self._logout(msg)
         elif command == g.HEARTBEAT:
@@ -84,6 +84,14 @@ class Gb32960Session(BaseSession):
             self.write(frame)
 
         return done
+
+    def _refuse_later(self, msg: g.Gb32960Message) -> Any:
+        """0x02 (错误) for a report the database refused a row of: the terminal knows it is not stored."""
+
+        def refuse() -> None:
+            self._send(self.respond(msg, g.ERROR))
+
+        return refuse
 
     async def _login(self, msg: g.Gb32960Message) -> None:
         settings = self.ctx.settings

@@ -80,6 +80,15 @@ class Jt808Session(BaseSession):
 
         return done
 
+    def refuse_later(self, key: j.AckKey) -> Any:
+        """0x8001 result 1 (失败) for a message the database refused a row of: the terminal knows it is not stored."""
+
+        def refuse() -> None:
+            if not self.closed:
+                self.write(j.general_response(key, serial=self.next_serial(), result=FAILED))
+
+        return refuse
+
     # -- frames
 
     def handle(self, frame: bytes) -> Coroutine[Any, Any, None] | None:
@@ -110,7 +119,7 @@ class Jt808Session(BaseSession):
         self.good_frame()
         self.phone, self.edition, self.protocol_version = header.phone, header.edition, header.protocol_version
         key = j.AckKey(header.phone, header.edition, header.protocol_version, header.serial, header.msg_id)
-        self.submit(found.positions, self.ack_later(key))
+        self.submit(found.positions, self.ack_later(key), self.refuse_later(key))
         return None
 
     def _fragment(self, msg: j.Jt808Message) -> Coroutine[Any, Any, None] | None:
@@ -138,7 +147,8 @@ class Jt808Session(BaseSession):
             return None
         if mid in _LOCATIONS:
             positions = j.positions(msg, terminal_id=msg.terminal_id)
-            self.submit(positions, self.ack_later(j.ack_key(msg)))
+            key = j.ack_key(msg)
+            self.submit(positions, self.ack_later(key), self.refuse_later(key))
             return None
         if mid == 0x0002:
             self.answer(msg)

@@ -24,13 +24,18 @@ class Pipeline:
         self.writer = writer
 
     def submit(
-        self, track: Track, positions: Sequence[Position], received_at: datetime, done: Done | None
+        self,
+        track: Track,
+        positions: Sequence[Position],
+        received_at: datetime,
+        done: Done | None,
+        refuse: Done | None = None,
     ) -> list[Fix]:
         fixes = [Fix(p, track.terminal_id, track.vehicle_id, received_at) for p in positions]
         handlers = self.handlers
         for fix in fixes:
             run_handlers(handlers, fix, track)
-        self.writer.add(fixes, done)
+        self.writer.add(fixes, done, refuse)
         return fixes
 
     @property

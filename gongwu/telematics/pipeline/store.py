@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import insert
 
 from gongwu.core.db import Database
 from gongwu.telematics.models import PositionRow
 from gongwu.telematics.pipeline.fix import COLUMNS
 
-__all__ = ["PgPositionStore", "PositionStore", "SqlitePositionStore", "open_store"]
+__all__ = ["PgPositionStore", "PositionStore", "SqlitePositionStore", "open_store", "refusal"]
 
 Record = tuple[Any, ...]
 Mode = Literal["staging", "unnest", "copy"]
@@ -120,6 +121,28 @@ class SqlitePositionStore:
 
     async def close(self) -> None:
         return None
+
+
+def refusal(exc: BaseException) -> str | None:
+    """Why the database refused the rows for their data, or None when the failure is not about the data (an
+    outage, a lost connection: the batch is retried as it is).
+
+    Refused: a data exception (SQLSTATE class 22: a value out of range, a bad encoding …) or a constraint
+    violation (class 23) other than the unique conflict the writer skips; the driver's own refusal to encode a
+    value for its column (asyncpg: ValueError / OverflowError, value out of int32 or float32 range; sqlite3:
+    OverflowError, an integer past 64 bits); SQLAlchemy's IntegrityError / DataError (SQLite's constraints).
+    """
+    original = exc.orig if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None else exc
+    sqlstate = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if isinstance(sqlstate, str):
+        if sqlstate[:2] == "22" or (sqlstate[:2] == "23" and sqlstate != "23505"):
+            return f"{type(original).__name__} ({sqlstate}): {original}"[:300]
+        return None
+    if isinstance(exc, sa_exc.IntegrityError | sa_exc.DataError):
+        return f"{type(original).__name__}: {original}"[:300]
+    if isinstance(exc, ValueError | OverflowError) and not isinstance(exc, sa_exc.SQLAlchemyError):
+        return f"{type(exc).__name__}: {exc}"[:300]
+    return None
 
 
 def pg_dsn(db: Database) -> str:

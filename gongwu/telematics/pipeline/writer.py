@@ -8,10 +8,14 @@ put on the bus (in the same order), then its callbacks run (the acks leave). An 
 it, the store skips the rows it holds, and the events are published again (consumers are idempotent).
 
 A batch that fails to write, or to publish, is retried with a growing pause (up to 5 s); its acks wait — the
-terminals keep what was not acked and re-send it. ``pending`` counts what was accepted and not yet released;
-the gateway stops reading from its connections while it is above ``high_water`` (TCP back-pressure), so a
-database or bus outage holds a bounded amount in memory. ``failing_since`` says since when the store or the
-bus has been refusing (None while all is well): readiness reports it.
+terminals keep what was not acked and re-send it. A write the database refuses because of a row's data (a value
+out of a column's range, a constraint — not an outage) is split in halves until the refused rows are found: the
+others are written, each refused one is logged, counted and its message answered with ``refuse`` (the terminal
+is told it was not stored) instead of ``done`` — one bad row must not hold every ack of the gateway for good.
+``pending`` counts what was accepted and not yet released; the gateway stops reading from its connections while
+it is above ``high_water`` (TCP back-pressure), so a database or bus outage holds a bounded amount in memory.
+``failing_since`` says since when the store or the bus has been refusing (None while all is well): readiness
+reports it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any
 
 from gongwu.telematics import metrics
 from gongwu.telematics.pipeline.fix import Fix
-from gongwu.telematics.pipeline.store import PositionStore
+from gongwu.telematics.pipeline.store import PositionStore, refusal
 
 __all__ = ["BatchWriter", "Done", "Publish"]
 
@@ -37,13 +41,26 @@ Done = Callable[[], None]
 Publish = Callable[[Sequence[Fix]], Awaitable[None]]
 
 
+class _Ack:
+    """The answer of one message: ``done`` once its rows are stored, ``refuse`` if the database refused one."""
+
+    __slots__ = ("done", "refuse", "refused")
+
+    def __init__(self, done: Done | None, refuse: Done | None) -> None:
+        self.done = done
+        self.refuse = refuse
+        self.refused = False
+
+
 @dataclass
 class _Batch:
     records: list[tuple[Any, ...]] = field(default_factory=list)
     fixes: list[Fix] = field(default_factory=list)
-    done: list[Done] = field(default_factory=list)
+    done: list[_Ack] = field(default_factory=list)
     items: int = 0
     released: asyncio.Future[None] | None = None
+    owners: list[_Ack | None] = field(default_factory=list)
+    """The message (its ack) of each record."""
 
 
 class BatchWriter:
@@ -69,6 +86,8 @@ class BatchWriter:
         self.batches = 0
         self.failures = 0
         """Failed store writes and publishes (each retried)."""
+        self.refused = 0
+        """Positions the database refused for their data (not stored; their messages answered with a failure)."""
         self._failing: dict[str, tuple[float, str]] = {}
         """"writing" / "publishing" → (monotonic time of the first failure of the current run, the last error)."""
         self.last_release = time.monotonic()
@@ -86,18 +105,21 @@ class BatchWriter:
 
     # -- the sessions' side
 
-    def add(self, fixes: Sequence[Fix], done: Done | None = None) -> None:
-        """Queue the fixes of one message; ``done`` runs once they (and everything before them) are durable."""
+    def add(self, fixes: Sequence[Fix], done: Done | None = None, refuse: Done | None = None) -> None:
+        """Queue the fixes of one message; ``done`` runs once they (and everything before them) are durable —
+        or ``refuse``, in its place, when the database refused one of them for its data."""
         batch = self._current
         if not batch.items:
             self._first_at = time.monotonic()
             self._arrived.set()
+        ack = _Ack(done, refuse) if done is not None or refuse is not None else None
         for fix in fixes:
             if not fix.duplicate:
                 batch.records.append(fix.record())
                 batch.fixes.append(fix)
-        if done is not None:
-            batch.done.append(done)
+                batch.owners.append(ack)
+        if ack is not None:
+            batch.done.append(ack)
         count = max(len(fixes), 1)
         batch.items += count
         self.pending += count
@@ -149,8 +171,9 @@ class BatchWriter:
         if len(batch.records) > self.max_rows:
             # more arrived while every writer was busy: write the first max_rows now and carry the rest; the
             # acks go with the rest (a message's rows may straddle the cut, and its ack must wait for all)
-            rest = _Batch(batch.records[self.max_rows :], batch.fixes[self.max_rows :], batch.done, batch.items)
-            batch = _Batch(batch.records[: self.max_rows], batch.fixes[: self.max_rows])
+            cut = self.max_rows
+            rest = _Batch(batch.records[cut:], batch.fixes[cut:], batch.done, batch.items, owners=batch.owners[cut:])
+            batch = _Batch(batch.records[:cut], batch.fixes[:cut], owners=batch.owners[:cut])
             self._current = rest
             self._first_at = time.monotonic() - self.max_s
             self._arrived.set()
@@ -164,7 +187,7 @@ class BatchWriter:
     async def _write(self, batch: _Batch, prev: asyncio.Future[None] | None) -> None:
         try:
             if batch.records:
-                await self._until_done("writing", len(batch.records), self.store.write, batch.records)
+                await self._until_done("writing", len(batch.records), self._store, batch)
         finally:
             self._slots.release()
         if prev is not None:
@@ -173,6 +196,45 @@ class BatchWriter:
         if batch.fixes and publish is not None:
             await self._until_done("publishing", len(batch.fixes), publish, batch.fixes)
         self._release(batch)
+
+    async def _store(self, batch: _Batch) -> None:
+        """Write the batch; rows the database refuses for their data are set aside (an outage raises: retried)."""
+        refused = await self._write_part(batch.records, 0)
+        if not refused:
+            return
+        gone = {index for index, _ in refused}
+        for index, reason in refused:
+            fix, owner = batch.fixes[index], batch.owners[index]
+            if owner is not None:
+                owner.refused = True
+            log.warning(
+                "the database refused a position of terminal %s (car %s, %s): %s; not stored, the terminal is told",
+                fix.terminal_id,
+                fix.vehicle_id,
+                fix.device_time.isoformat(),
+                reason,
+                extra={"terminal_id": fix.terminal_id, "vehicle_id": fix.vehicle_id},
+            )
+        self.refused += len(gone)
+        metrics.REFUSED.inc(len(gone))
+        keep = [i for i in range(len(batch.records)) if i not in gone]
+        batch.records = [batch.records[i] for i in keep]
+        batch.fixes = [batch.fixes[i] for i in keep]
+        batch.owners = [batch.owners[i] for i in keep]
+
+    async def _write_part(self, records: Sequence[tuple[Any, ...]], offset: int) -> list[tuple[int, str]]:
+        """Write ``records``; on a data error split them in halves until the refused rows (index, why) are found."""
+        try:
+            await self.store.write(records)
+            return []
+        except Exception as exc:
+            reason = refusal(exc)
+            if reason is None:
+                raise  # an outage, not the data: the whole batch is retried
+            if len(records) == 1:
+                return [(offset, reason)]
+        half = len(records) // 2
+        return await self._write_part(records[:half], offset) + await self._write_part(records[half:], offset + half)
 
     async def _until_done(self, what: str, count: int, work: Callable[[Any], Awaitable[None]], arg: Any) -> None:
         """Run ``work(arg)`` until it succeeds, pausing longer after each failure (up to 5 s)."""
@@ -198,15 +260,20 @@ class BatchWriter:
             return
 
     def _release(self, batch: _Batch) -> None:
-        for done in batch.done:
+        acked = 0
+        for ack in batch.done:
+            answer = ack.refuse if ack.refused else ack.done
+            if answer is None:
+                continue
+            acked += not ack.refused
             try:
-                done()
+                answer()
             except Exception:
                 log.exception("an ack callback failed")
         self.pending -= batch.items
         self.stored += len(batch.records)
         self.batches += 1
-        metrics.ACKS.inc(len(batch.done))
+        metrics.ACKS.inc(acked)
         metrics.POSITIONS.inc(len(batch.records))
         metrics.BATCHES.inc()
         self.last_release = time.monotonic()
