@@ -193,6 +193,38 @@ async def test_a_connection_that_never_authenticated_stores_nothing(db: Database
     assert await stored(db) == 0
 
 
+async def test_a_multimedia_upload_before_authentication_is_refused(db: Database, gateways: GatewayFactory) -> None:
+    """0x0801 before authentication is data like any other: 0x8001 result 1 (never the 0x8800 that tells the
+    terminal it was received), whole or in sub-packages, counted with the other refusals (20 close the
+    connection), never stored; after authentication it is answered 0x8800."""
+    car = await provision_car(db)
+    service = await gateways()
+    client = await Jt808Client(car.identifier, service.ports["jt808"]).connect()
+    media = j.MultimediaUpload(7, 0, 0, 0, 1, location(mileage=None), b"\xff\xd8" + bytes(500) + b"\xff\xd9")
+    serial = client.send(media)
+    answers = await client.silent(0.5)
+    assert [m.msg_id for m in answers] == [0x8001]
+    ack = answers[0].body
+    assert isinstance(ack, j.PlatformResponse)
+    assert (ack.reply_serial, ack.reply_msg_id, ack.result) == (serial, 0x0801, j.ResponseResult.FAILED)
+    assert client.writer is not None
+    for part in j.encode_packets(j.message(media, phone=client.phone, serial=100), max_body=200):
+        client.writer.write(part)
+    answers = await client.silent(0.5)
+    assert [(m.msg_id, m.body.result) for m in answers] == [(0x8001, j.ResponseResult.FAILED)] * 3  # type: ignore[attr-defined]
+    for _ in range(16):  # 1 + 3 refused so far: the 20th closes the connection
+        client.send(media)
+    assert await client.closed_by_platform()
+    assert await stored(db) == 0
+
+    client = await Jt808Client(car.identifier, service.ports["jt808"]).connect()
+    await client.login()
+    serial = client.send(media)
+    answer = (await client.expect(0x8800)).body
+    assert isinstance(answer, j.MultimediaUploadResponse) and answer.media_id == 7
+    await client.close()
+
+
 async def test_a_flood_of_garbage_closes_that_connection_and_no_other(db: Database, gateways: GatewayFactory) -> None:
     car = await provision_car(db)
     service = await gateways()

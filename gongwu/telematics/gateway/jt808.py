@@ -124,8 +124,7 @@ class Jt808Session(BaseSession):
 
     def _fragment(self, msg: j.Jt808Message) -> Coroutine[Any, Any, None] | None:
         if self.binding is None:
-            self.answer(msg, FAILED)
-            self.refused()
+            self.refuse(msg)
             return None
         try:
             whole = self._reassembler.add(msg, time.monotonic())
@@ -141,9 +140,7 @@ class Jt808Session(BaseSession):
         mid = msg.msg_id
         body = msg.body
         if self.binding is None and mid not in _PUBLIC:
-            if mid not in NO_ACK:
-                self.answer(msg, FAILED)
-            self.refused()
+            self.refuse(msg)
             return None
         if mid in _LOCATIONS:
             positions = j.positions(msg, terminal_id=msg.terminal_id)
@@ -180,6 +177,13 @@ class Jt808Session(BaseSession):
             return None
         self.answer(msg)
         return None
+
+    def refuse(self, msg: j.Jt808Message) -> None:
+        """Data before authentication: 0x8001 result 1 (失败), whatever the message — never its own answer (the
+        0x8800 of a multimedia upload tells the terminal it was received) — counted, never stored."""
+        if msg.msg_id < 0x8000 and msg.msg_id not in NO_ACK:
+            self.write(j.general_response(j.ack_key(msg), serial=self.next_serial(), result=FAILED))
+        self.refused()
 
     # -- the steps that need the database
 
