@@ -63,6 +63,12 @@ class TelematicsSettings(BaseSettings):
     frame_burst: int = Field(
         1000, ge=1, description="Frames one connection may send at once above that rate (a blind-area upload)."
     )
+    jt808_subpackage_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="A JT/T 808 message in sub-packages (分包) whose parts have not all arrived within this time is "
+        "dropped with the parts received (each part was acked, the whole message never is).",
+    )
     gb32960_max_frame_bytes: int = Field(
         16_384,
         ge=1024,

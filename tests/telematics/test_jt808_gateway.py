@@ -14,6 +14,7 @@ from sqlalchemy import select
 from gongwu.core.db import Database
 from gongwu.devices import jt808 as j
 from gongwu.devices.sim import Faults, Jt808Terminal, ring_path
+from gongwu.telematics.gateway.jt808 import Jt808Session
 from gongwu.telematics.models import PositionRow, Terminal
 from gongwu.telematics.pipeline.store import PositionStore
 
@@ -223,6 +224,40 @@ async def test_a_multimedia_upload_before_authentication_is_refused(db: Database
     answer = (await client.expect(0x8800)).body
     assert isinstance(answer, j.MultimediaUploadResponse) and answer.media_id == 7
     await client.close()
+
+
+async def test_an_incomplete_sub_package_set_is_dropped_after_its_timeout(
+    db: Database, gateways: GatewayFactory
+) -> None:
+    """Parts of a message whose other parts never come are held for ``jt808_subpackage_timeout_s``, then dropped
+    (the session holds nothing any more), and the connection goes on: a complete set and a report are handled."""
+    car = await provision_car(db)
+    service = await gateways(jt808_subpackage_timeout_s=0.5)
+    client = await Jt808Client(car.identifier, service.ports["jt808"]).connect()
+    await client.login()
+    (session,) = service.gateways["jt808"].sessions
+    assert isinstance(session, Jt808Session)
+    media = j.MultimediaUpload(7, 0, 0, 0, 1, location(mileage=None), bytes(540))
+    parts = j.encode_packets(j.message(media, phone=client.phone, serial=100), max_body=200)
+    assert client.writer is not None and len(parts) == 3
+    client.writer.write(parts[0] + parts[2])  # part 2 never comes
+    assert await client.silent(0.3) == []  # the parts of a 0x0801 are not acked: its 0x8800 answers the whole
+    assert len(session._reassembler) == 1
+    for _ in range(40):
+        if not len(session._reassembler):
+            break
+        await asyncio.sleep(0.1)
+    assert len(session._reassembler) == 0
+    assert not session.closed
+    media = j.MultimediaUpload(8, 0, 0, 0, 1, location(mileage=None), bytes(540))
+    for part in j.encode_packets(j.message(media, phone=client.phone, serial=200), max_body=200):
+        client.writer.write(part)
+    answer = (await client.expect(0x8800)).body
+    assert isinstance(answer, j.MultimediaUploadResponse) and answer.media_id == 8
+    assert await client.report(location()) == 0
+    assert len(session._reassembler) == 0
+    await client.close()
+    assert await stored(db, car.vehicle.id) == 1
 
 
 async def test_a_flood_of_garbage_closes_that_connection_and_no_other(db: Database, gateways: GatewayFactory) -> None:

@@ -150,6 +150,9 @@ class BaseSession(asyncio.Protocol):
     async def send_command(self, command: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def housekeep(self, now: float) -> None:
+        """Time-based upkeep of the protocol's own state (called every second with the monotonic time)."""
+
     # -- asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -552,11 +555,13 @@ class Gateway:
         self._listeners = []
 
     def sweep(self, now: float) -> None:
-        """Close what has expired (called every second)."""
+        """Close what has expired and let the others do their upkeep (called every second)."""
         for session in list(self.sessions):
             reason = session.expired(now)
             if reason is not None:
                 session.close(reason)
+            else:
+                session.housekeep(now)
 
     async def stop(self) -> None:
         self._close_listeners()

@@ -36,7 +36,9 @@ class Jt808Session(BaseSession):
     def __init__(self, gateway: Gateway) -> None:
         super().__init__(gateway)
         self._framer = j.Jt808Framer()
-        self._reassembler = j.Reassembler(utc_offset=self.ctx.utc_offset)
+        self._reassembler = j.Reassembler(
+            timeout=self.ctx.settings.jt808_subpackage_timeout_s, utc_offset=self.ctx.utc_offset
+        )
         self._serial = 0
         self.phone = ""
         self.edition: j.Edition = "2013"
@@ -177,6 +179,19 @@ class Jt808Session(BaseSession):
             return None
         self.answer(msg)
         return None
+
+    def housekeep(self, now: float) -> None:
+        """Drop the sub-package sets that waited longer than ``jt808_subpackage_timeout_s``.
+
+        No 0x8003 re-send request is sent: the reassembler drops the parts it held when it gives up, so the parts
+        re-sent on request would start a new set that could never complete (and expire asking for the others).
+        """
+        if not len(self._reassembler):
+            return
+        for dropped in self._reassembler.expire(now):
+            log.info("jt808 %s: an incomplete 0x%04x in sub-packages dropped after %.0f s (%d of %d parts)", self.peer,
+                     dropped.msg_id, self._reassembler.timeout, len(dropped.received), dropped.total,
+                     extra=self.log_extra())  # fmt: skip
 
     def refuse(self, msg: j.Jt808Message) -> None:
         """Data before authentication: 0x8001 result 1 (失败), whatever the message — never its own answer (the
