@@ -122,10 +122,12 @@ async def test_a_report_the_database_refuses_is_answered_failed_and_the_others_a
         assert isinstance(ack, j.PlatformResponse) and ack.reply_msg_id == 0x0200
         results.append(ack.result)
     assert results == [0, 0, j.ResponseResult.FAILED, 0, 0]
+    # re-sent, it is no duplicate of a stored report (the session forgot it): refused again, not acked as stored
+    assert await client.report(location(time=base + timedelta(seconds=2))) == j.ResponseResult.FAILED
     assert await client.report(location(time=base + timedelta(seconds=10))) == 0
     await client.close()
     assert await stored(db, car.vehicle.id) == 5
-    assert service.writer.refused == 1
+    assert service.writer.refused == 2
 
 
 async def test_a_report_sent_twice_is_acked_twice_and_stored_once(db: Database, gateways: GatewayFactory) -> None:

@@ -35,12 +35,26 @@ class Pipeline:
         handlers = self.handlers
         for fix in fixes:
             run_handlers(handlers, fix, track)
+        if refuse is not None:
+            refuse = _forgetting(track, fixes, refuse)
         self.writer.add(fixes, done, refuse)
         return fixes
 
     @property
     def saturated(self) -> bool:
         return self.writer.saturated
+
+
+def _forgetting(track: Track, fixes: Sequence[Fix], refuse: Done) -> Done:
+    """``refuse``, after the session forgets the message's keys: its re-send is no duplicate of what was stored
+    (acked as one, it would tell the terminal a refused report is stored) but goes to the database again."""
+
+    def forget_and_refuse() -> None:
+        for fix in fixes:
+            track.recent_set.discard((fix.device_time, fix.digest))
+        refuse()
+
+    return forget_and_refuse
 
 
 _XADD_ALL = """
