@@ -67,8 +67,11 @@ async def idle_terminal(phone: str, port: int) -> asyncio.StreamWriter:
 def gateway_process(pg_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, int]]:
     port, ops = free_port(), free_port()
     log = tmp_path / "gateway.log"
+    # terminals that say nothing after logging in are held as long as the test runs (10,000 take minutes to log
+    # in): the idle time-out, which would close them, is tested in tests/telematics/test_jt808_gateway.py
     env = _env(pg_url, tmp_path, GONGWU_JT808_PORT=str(port), GONGWU_GATEWAY_ID="gw-idle", GONGWU_AUTO_PROVISION="1",
-               GONGWU_REDIS_URL="", GONGWU_METRICS_PORT=str(ops), GONGWU_LOG_FORMAT="json")  # fmt: skip
+               GONGWU_REDIS_URL="", GONGWU_METRICS_PORT=str(ops), GONGWU_LOG_FORMAT="json",
+               GONGWU_IDLE_TIMEOUT_S="3600")  # fmt: skip
     proc = _start(["gateway"], env, log)
     try:
         _listening(port, proc, log)
