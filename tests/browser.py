@@ -80,6 +80,28 @@ def demo_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env | {"GONGWU_DATA_DIR": str(data_dir), "GONGWU_ENV": "development"} | ports | extra
 
 
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder as `make run` leaves it — migrated, the demo map imported, the demo bureau seeded — made once
+    per run through the command line; each page test serves a copy of it (``demo_copy``)."""
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    env = demo_env(data_dir)
+    gongwu("db", "upgrade", env=env)
+    gongwu("map", "import-demo", "--if-missing", env=env)
+    seeded = gongwu("demo", "seed", env=env)
+    assert "demo bureau seeded" in seeded.stdout, seeded.stdout + seeded.stderr
+    return data_dir
+
+
+def demo_copy(demo_data: Path, tmp_path_factory: pytest.TempPathFactory, name: str, *, with_map: bool = True) -> Path:
+    """A data folder of the test's own, seeded like ``demo_data`` (the test may change it at will); without the
+    imported map, the console opens on the fleet wherever it is rather than on the map's city."""
+    target = tmp_path_factory.mktemp(name) / "data"
+    skip = ("*.log",) if with_map else ("*.log", "map")
+    shutil.copytree(demo_data, target, ignore=shutil.ignore_patterns(*skip))
+    return target
+
+
 @pytest.fixture
 def playwright() -> Iterator[Playwright]:
     """Per test: the sync API runs an event loop while open, which must not outlive the test (async tests

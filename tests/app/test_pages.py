@@ -9,19 +9,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from gongwu.app.demo import DEMO_PASSWORD
-from tests.browser import demo_env, gongwu, off_machine, serve
+from tests.browser import demo_copy, demo_env, off_machine, serve
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """What `make run` does after installing: migrate the embedded database, seed the demo, serve."""
-    env = demo_env(Path(tmp_path_factory.mktemp("demo")))
-    gongwu("db", "upgrade", env=env)
-    gongwu("map", "import-demo", "--if-missing", env=env)
-    seeded = gongwu("demo", "seed", env=env)
-    assert "demo bureau seeded" in seeded.stdout
+def demo_url(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """What `make run` does after installing (``demo_data``: migrate the embedded database, import the demo map,
+    seed the demo bureau), then serve."""
+    env = demo_env(demo_copy(demo_data, tmp_path_factory, "demo"))
     with serve(env) as url:
         yield url
 

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from gongwu.app.demo import DEMO_PASSWORD
 from gongwu.devices.sim import Jt808Terminal, ring_path
-from tests.browser import demo_env, free_port, gongwu, off_machine, serve
+from tests.browser import demo_copy, demo_env, free_port, gongwu, off_machine, serve
 
 pytestmark = pytest.mark.browser
 
@@ -39,16 +39,14 @@ class Driving:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def console(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     ports = {"jt808": free_port(), "gb32960": free_port(), "nmea": free_port()}
     env = demo_env(
-        Path(tmp_path_factory.mktemp("console")),
+        demo_copy(demo_data, tmp_path_factory, "console", with_map=False),
         GONGWU_JT808_PORT=str(ports["jt808"]),
         GONGWU_GB32960_PORT=str(ports["gb32960"]),
         GONGWU_NMEA_PORT=str(ports["nmea"]),
     )
-    gongwu("db", "upgrade", env=env)
-    gongwu("demo", "seed", env=env)
     terminals = [json.loads(line) for line in gongwu("terminals", "list", env=env).stdout.splitlines()]
     car = next(t for t in terminals if t["protocol"] == "jt808")
     added = gongwu("terminals", "add", "--protocol", "nmea", "--id", "gps-01", "--vehicle", car["plate"], env=env)
@@ -167,4 +165,6 @@ def test_two_thousand_cars_stay_smooth(page: Page, console: dict[str, Any]) -> N
     expect(page.locator("#view[data-ready=true]")).to_be_visible(timeout=20_000)
     result = page.evaluate(SWARM, {"count": 2000, "seconds": 4})
     assert result["drawn"] >= 2000
-    assert result["fps"] >= 10, result  # ~17 fps measured on the 2-core machine under load, software GL
+    # ~17 fps on the quiet 2-core machine (software GL), 7–8 with the machine saturated: the bound catches a
+    # console that stops drawing (per-frame work growing with the fleet), not a slow machine
+    assert result["fps"] >= 4, result

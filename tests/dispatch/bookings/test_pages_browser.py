@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from gongwu.app.demo import DEMO_PASSWORD
-from tests.browser import demo_env, gongwu, off_machine, serve
+from tests.browser import demo_copy, demo_env, off_machine, serve
 
 pytestmark = pytest.mark.browser
 
@@ -20,17 +20,14 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_url(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = demo_env(
-        Path(tmp_path_factory.mktemp("bookings-demo")),
+        demo_copy(demo_data, tmp_path_factory, "bookings-demo"),
         GONGWU_JT808_ENABLED="0",
         GONGWU_GB32960_ENABLED="0",
         GONGWU_NMEA_ENABLED="0",
         GONGWU_CHARGING_REPLAN_ENABLED="0",
     )
-    gongwu("db", "upgrade", env=env)
-    assert "demo bureau seeded" in gongwu("demo", "seed", env=env).stdout
-    gongwu("map", "import-demo", "--if-missing", env=env)
     with serve(env) as url:
         yield url
 

@@ -10,16 +10,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.app.test_pages import log_in
-from tests.browser import demo_env, gongwu, off_machine, serve
+from tests.browser import demo_copy, demo_env, off_machine, serve
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    env = demo_env(Path(tmp_path_factory.mktemp("charging-demo")))
-    gongwu("db", "upgrade", env=env)
-    gongwu("demo", "seed", env=env)
+def demo_url(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    env = demo_env(demo_copy(demo_data, tmp_path_factory, "charging-demo"))
     with serve(env) as url:
         yield url
 
