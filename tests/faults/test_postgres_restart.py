@@ -10,10 +10,10 @@ import pytest
 
 from gongwu.core.db import Database
 from gongwu.core.events import MemoryBus
-from gongwu.devices.sim import FleetSimulator, Jt808Terminal, ring_path
+from gongwu.devices.sim import FleetSimulator
 from gongwu.telematics.gateway import GatewayService
 from scripts.testenv import ThrowawayPostgres
-from tests.telematics.conftest import HOST, gateway_settings, provision_car
+from tests.telematics.conftest import gateway_settings, provision_car, ring_fleet
 
 from .conftest import stored_per_car
 
@@ -33,20 +33,7 @@ async def test_a_database_restart_stops_acks_bounds_memory_and_loses_nothing(
     writer = service.writer
     writer.high_water = HIGH_WATER
     try:
-        terminals = [
-            Jt808Terminal(
-                car.identifier,
-                host=HOST,
-                port=service.ports["jt808"],
-                path=ring_path(39.90 + i / 100, 116.40, 700),
-                interval_s=0.04,
-                reports=REPORTS,
-                ack_timeout_s=1.0,
-                reconnect_s=0.5,
-                plate=car.vehicle.plate,
-            )
-            for i, car in enumerate(cars)
-        ]
+        terminals = ring_fleet(cars, [service.ports["jt808"]], interval_s=0.04, reports=REPORTS)
         fleet = asyncio.create_task(FleetSimulator(terminals, connect_rate=200).run())
         await asyncio.sleep(1.5)
         assert writer.stored > 0

@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 
 from gongwu.core.db import Database
 from gongwu.core.events import RedisBus
-from gongwu.devices.sim import FleetSimulator, Jt808Terminal, ring_path
+from gongwu.devices.sim import FleetSimulator
 from gongwu.telematics.consumers import ConsumerService
 from gongwu.telematics.gateway import GatewayService
 from gongwu.telematics.models import PositionRow, TrackState
 from gongwu.telematics.settings import TelematicsSettings
 from gongwu.telematics.state import shared_state
 from scripts.testenv import ThrowawayRedis
-from tests.telematics.conftest import HOST, gateway_settings, provision_car
+from tests.telematics.conftest import gateway_settings, provision_car, ring_fleet
 
 from .conftest import stored_per_car
 
@@ -62,20 +62,12 @@ async def test_redis_killed_then_lost_consumers_resume_and_live_state_rebuilds(
     stop = asyncio.Event()
     consuming = asyncio.create_task(consumers.run(stop))
     try:
-        terminals = [
-            Jt808Terminal(
-                car.identifier,
-                host=HOST,
-                port=gateway.ports["jt808"],
-                path=ring_path(39.90 + i / 100, 116.40, 700),
-                interval_s=0.05,
-                reports=PARKED_REPORTS if i == DRIVING else REPORTS,
-                ack_timeout_s=1.0,
-                reconnect_s=0.5,
-                plate=car.vehicle.plate,
-            )
-            for i, car in enumerate(cars)
-        ]
+        terminals = ring_fleet(
+            cars,
+            [gateway.ports["jt808"]],
+            interval_s=0.05,
+            reports=[PARKED_REPORTS if i == DRIVING else REPORTS for i in range(len(cars))],
+        )
         parked = cars[DRIVING]
         fleet = asyncio.create_task(FleetSimulator(terminals, connect_rate=200).run())
         await asyncio.sleep(1.5)

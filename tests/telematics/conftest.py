@@ -14,6 +14,7 @@ import gongwu.telematics.permissions  # noqa: F401  (registers the telematics pe
 from gongwu.core.db import Database
 from gongwu.core.events import EventBus, MemoryBus
 from gongwu.core.fleet.models import Vehicle
+from gongwu.devices.sim import Jt808Terminal, ring_path
 from gongwu.telematics import terminals
 from gongwu.telematics.gateway import GatewayService
 from gongwu.telematics.models import PositionRow
@@ -52,6 +53,28 @@ async def provision_car(
         terminal = await terminals.provision(session, protocol=protocol, identifier=identifier, vehicle_id=vehicle.id)
         await session.commit()
         return Car(vehicle, terminal.id, terminal.identifier)
+
+
+def ring_fleet(
+    cars: list[Car], ports: list[int], *, interval_s: float, reports: int | list[int], ack_timeout_s: float = 1.0
+) -> list[Jt808Terminal]:
+    """One simulated JT/T 808 terminal per car, each driving a ring of its own, spread over ``ports`` in turn;
+    ``reports``: how many each sends (one count for all, or one per car)."""
+    counts = reports if isinstance(reports, list) else [reports] * len(cars)
+    return [
+        Jt808Terminal(
+            car.identifier,
+            host=HOST,
+            port=ports[i % len(ports)],
+            path=ring_path(39.90 + i / 100, 116.40, 700),
+            interval_s=interval_s,
+            reports=counts[i],
+            ack_timeout_s=ack_timeout_s,
+            reconnect_s=0.5,
+            plate=car.vehicle.plate,
+        )
+        for i, car in enumerate(cars)
+    ]
 
 
 async def stored(db: Database, vehicle_id: int | None = None) -> int:

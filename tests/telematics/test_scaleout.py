@@ -20,14 +20,14 @@ from sqlalchemy import func, select
 
 from gongwu.core.db import Database
 from gongwu.core.events import RedisBus
-from gongwu.devices.sim import FleetSimulator, Jt808Terminal, ring_path
+from gongwu.devices.sim import FleetSimulator
 from gongwu.telematics import commands
 from gongwu.telematics.models import PositionRow, Terminal, TerminalCommand, TrackState
 from gongwu.telematics.state import shared_state
 from tests.browser import free_port
 from tests.conftest import REDIS_URL
 
-from .conftest import HOST, provision_car
+from .conftest import HOST, provision_car, ring_fleet
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -125,20 +125,7 @@ async def test_killed_gateway_and_consumer_lose_nothing_acked(
     for i, port in enumerate(ports):
         _listening(port, processes[i], logs[i])
 
-    terminals = [
-        Jt808Terminal(
-            car.identifier,
-            host=HOST,
-            port=ports[i % 2],
-            path=ring_path(39.90 + i / 100, 116.40, 700),
-            interval_s=0.1,
-            reports=REPORTS,
-            ack_timeout_s=2.0,
-            reconnect_s=0.5,
-            plate=car.vehicle.plate,
-        )
-        for i, car in enumerate(cars)
-    ]
+    terminals = ring_fleet(cars, ports, interval_s=0.1, reports=REPORTS, ack_timeout_s=2.0)
     fleet = asyncio.create_task(FleetSimulator(terminals, connect_rate=200).run())
     await asyncio.sleep(2.5)  # positions are flowing through both gateways and both consumers
     gateway_a, consumer_1 = processes[0], processes[2]
