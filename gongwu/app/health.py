@@ -80,7 +80,7 @@ async def _bus(bus: EventBus) -> tuple[dict[str, Any], dict[str, Any] | None]:
                 "lag": await bus.lag("telematics.positions", group),
                 "pending": await bus.pending_count("telematics.positions", group),
             }
-        except Exception:  # the group does not exist (no consumer ever ran against this bus)
+        except LookupError:  # the group does not exist (no consumer ever ran against this bus)
             continue
     consumers: dict[str, Any] | None = None
     if backlog:

@@ -145,3 +145,23 @@ async def test_a_poisonous_event_goes_to_the_dead_topic(bus: EventBus, unique: s
     await asyncio.wait_for(task, 3)
     assert dead and dead[0].payload["payload"] == {"n": "bad"}
     assert await bus.pending_count(topic, "g") == 0
+
+
+async def test_asking_about_a_group_that_does_not_exist_is_a_lookup_error(bus: EventBus, unique: str) -> None:
+    """What a health check or a test polling a bus that came back empty sees: no group yet, not a crash."""
+    topic = f"t.{unique}"
+    for question in (bus.pending_count, bus.lag):
+        try:
+            await question(topic, "nobody")
+        except LookupError as exc:
+            assert "nobody" in str(exc)
+        else:
+            raise AssertionError(f"{question.__name__} answered for a missing group")
+    await bus.ensure_group(topic, "g")
+    assert await bus.pending_count(topic, "g") == 0
+    try:
+        await bus.pending_count(topic, "nobody")
+    except LookupError:
+        pass
+    else:
+        raise AssertionError("pending_count answered for a missing group of an existing stream")

@@ -21,7 +21,7 @@ from gongwu.telematics.models import PositionRow, TrackState
 from gongwu.telematics.settings import TelematicsSettings
 from gongwu.telematics.state import shared_state
 from scripts.testenv import ThrowawayRedis
-from tests.telematics.conftest import gateway_settings, provision_car, ring_fleet
+from tests.telematics.conftest import gateway_settings, pending_positions, provision_car, ring_fleet
 
 from .conftest import stored_per_car
 
@@ -102,9 +102,7 @@ async def test_redis_killed_then_lost_consumers_resume_and_live_state_rebuilds(
         while True:
             marks = await _watermarks(pg_db)
             live = await live_store.get([c.vehicle.id for c in cars])
-            pending = [
-                await bus.pending_count("telematics.positions", g) for g in ("telematics.trips", "telematics.live")
-            ]
+            pending = await pending_positions(bus)
             online = await shared_state(bus).directory.online()
             done = all(marks.get(v) == t for v, t in driving_last.items()) and len(live) == len(cars) and not online
             if (done and pending == [0, 0]) or time.monotonic() > deadline:

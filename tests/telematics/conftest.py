@@ -77,6 +77,18 @@ def ring_fleet(
     ]
 
 
+async def pending_positions(bus: EventBus) -> list[int | None]:
+    """Events delivered to the trips and live consumers and not yet acknowledged; None while a group is missing
+    (a bus that came back empty, before the consumers made their groups again)."""
+    counts: list[int | None] = []
+    for group in ("telematics.trips", "telematics.live"):
+        try:
+            counts.append(await bus.pending_count("telematics.positions", group))
+        except LookupError:
+            counts.append(None)
+    return counts
+
+
 async def stored(db: Database, vehicle_id: int | None = None) -> int:
     async with db.session() as session:
         query = select(func.count()).select_from(PositionRow)

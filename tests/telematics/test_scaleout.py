@@ -27,7 +27,7 @@ from gongwu.telematics.state import shared_state
 from tests.browser import free_port
 from tests.conftest import REDIS_URL
 
-from .conftest import HOST, provision_car, ring_fleet
+from .conftest import HOST, pending_positions, provision_car, ring_fleet
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -177,9 +177,7 @@ async def test_killed_gateway_and_consumer_lose_nothing_acked(
                     ).all()
                 )
             live = await shared_state(bus).live.get([c.vehicle.id for c in cars])
-            pending = [
-                await bus.pending_count("telematics.positions", g) for g in ("telematics.trips", "telematics.live")
-            ]
+            pending = await pending_positions(bus)
             caught_up = marks == last and len(live) == CARS and pending == [0, 0]
             if caught_up or time.monotonic() > deadline:
                 break

@@ -91,11 +91,11 @@ class EventBus(ABC):
 
     @abstractmethod
     async def pending_count(self, topic: str, group: str) -> int:
-        """How many events of the group are delivered but not yet acknowledged."""
+        """How many events of the group are delivered but not yet acknowledged; ``LookupError`` if no such group."""
 
     @abstractmethod
     async def lag(self, topic: str, group: str) -> int:
-        """How many events of the topic the group has not read yet."""
+        """How many events of the topic the group has not read yet; ``LookupError`` if no such group."""
 
     @abstractmethod
     async def broadcast(self, channel: str, payload: Mapping[str, Any]) -> None:

@@ -94,11 +94,22 @@ class RedisBus(EventBus):
         return self._deliveries(topic, entries, attempts)
 
     async def pending_count(self, topic: str, group: str) -> int:
-        summary = await self._redis.xpending(topic, group)
+        try:
+            summary = await self._redis.xpending(topic, group)
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc):  # as the in-process bus: a missing group is a LookupError
+                raise LookupError(f"no consumer group {group!r} on {topic!r}") from exc
+            raise
         return int(summary["pending"])
 
     async def lag(self, topic: str, group: str) -> int:
-        for info in await self._redis.xinfo_groups(topic):
+        try:
+            groups = await self._redis.xinfo_groups(topic)
+        except ResponseError as exc:
+            if "no such key" in str(exc):  # no stream, so no group either
+                raise LookupError(f"no consumer group {group!r} on {topic!r}") from exc
+            raise
+        for info in groups:
             if _text(info["name"]) == group:
                 return int(info.get("lag") or 0)
         raise LookupError(f"no consumer group {group!r} on {topic!r}")
