@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_PACKAGES := libsqlite3-mod-spatialite fonts-noto-cjk
 TEST_PACKAGES := chromium fonts-noto-cjk
+TEST_WORKERS ?= 2
 
 .PHONY: run test check bench soak fuzz deps run-deps test-deps web clean help
 
@@ -32,7 +33,7 @@ check:
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: run-deps
 	$(BIN)/python scripts/testenv.py -- $(MAKE) --no-print-directory -C bench all

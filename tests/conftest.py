@@ -37,7 +37,21 @@ _PG_BASE = make_url(
 )
 PG_URL = _PG_BASE.set(database=f"{_PG_BASE.database}_{os.getpid()}").render_as_string(hide_password=False)
 """Each test run gets its own database (runs side by side on one server do not collide); dropped at the end."""
-REDIS_URL = os.environ.get("GONGWU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+"""pytest-xdist's worker number (0 when run without it)."""
+_REDIS_BASE = os.environ.get("GONGWU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+_REDIS_SERVER, _, _REDIS_DB = _REDIS_BASE.rpartition("/")
+REDIS_URL = f"{_REDIS_SERVER}/{int(_REDIS_DB) - _WORKER}"
+"""Each parallel worker gets its own Redis database (15, 14, …): live state and streams never collide."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``pytest -n`` (``--dist loadgroup``) the page tests share one worker, so the demo data folder they
+    copy is made once and one browser runs at a time; everything else is spread over the workers."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("pages"))
 
 
 @pytest.fixture

@@ -173,7 +173,8 @@ async def test_commands_reach_the_terminal_and_its_answer_is_recorded(running: R
         return rows if all(r["status"] == "answered" for r in rows) and len(rows) == 5 else None
 
     rows = {r["kind"]: r for r in await eventually(answered)}
-    assert rows["location_query"]["answer"] == {"location": True}
+    where = rows["location_query"]["answer"]["location"]
+    assert where["fix_valid"] and abs(where["lat"] - 39.9) < 0.5 and where["time"].endswith("+00:00"), where
     assert rows["query_params"]["answer"]["params"]["0x0029"] == 5
     assert running.terminal is not None and running.terminal.interval_s == 5.0
     pushed = [b for b in running.terminal.stats.received if type(b).__name__ == "SetCircleAreas"]

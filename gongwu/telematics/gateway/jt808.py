@@ -14,7 +14,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from gongwu.devices import EncodeError, Jt808DecodeError
+from gongwu.devices import EncodeError, Jt808DecodeError, Position
 from gongwu.devices import jt808 as j
 from gongwu.devices.jt808.framing import frame
 from gongwu.devices.jt808.reply import NO_ACK
@@ -159,8 +159,9 @@ class Jt808Session(BaseSession):
         if mid == 0x0003:
             return self._logout(msg)
         if isinstance(body, j.LocationQueryResponse):
-            self.submit(j.positions(msg, terminal_id=msg.terminal_id), None)
-            self._answered(body.reply_serial, {"location": True})
+            found = j.positions(msg, terminal_id=msg.terminal_id)
+            self.submit(found, None)
+            self._answered(body.reply_serial, {"location": _where(found[0]) if found else None})
             return None
         if isinstance(body, j.TerminalResponse):
             status = "answered" if body.result == 0 else "failed"
@@ -310,6 +311,17 @@ class Jt808Session(BaseSession):
         command_id = self._pending.pop(serial, None)
         if command_id is not None:
             self.ctx.spawn(commands.mark(self.ctx.db, command_id, status, answer=answer), "command-answer")
+
+
+def _where(position: Position) -> dict[str, Any]:
+    """What a location query's answer shows the dispatcher: when and where the terminal said the car was."""
+    return {
+        "time": position.time.isoformat() if position.time else None,
+        "lat": position.lat,
+        "lon": position.lon,
+        "speed_kmh": position.speed_kmh,
+        "fix_valid": position.fix_valid,
+    }
 
 
 _ACK_HEAD = struct.Struct(">HH6sH")
