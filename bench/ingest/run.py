@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -179,12 +180,26 @@ def pids_named(name: str) -> list[int]:
     return out
 
 
-class Sampler(threading.Thread):
-    """CPU seconds of the gateway, the generator, PostgreSQL and Redis, and the gateway's RSS, every 0.5 s."""
+def acks(metrics_port: int) -> float:
+    """The gateway's ``gongwu_gateway_acks_total`` from its /metrics."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=2) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith("gongwu_gateway_acks_total "):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return 0.0
 
-    def __init__(self, gateways: list[int], generator: int) -> None:
+
+class Sampler(threading.Thread):
+    """CPU seconds of the gateway, the generator, PostgreSQL and Redis, the gateway's RSS, and each gateway's CPU
+    seconds and acks (from its /metrics), every 0.5 s."""
+
+    def __init__(self, gateways: list[int], generator: int, metrics_ports: list[int]) -> None:
         super().__init__(daemon=True)
         self.pids = {"gateway": gateways, "generator": [generator]}
+        self.metrics_ports = metrics_ports
         self.samples: list[dict[str, float]] = []
         self.running = True
 
@@ -194,6 +209,9 @@ class Sampler(threading.Thread):
             groups = self.pids | {"postgres": pids_named("postgres"), "redis": pids_named("redis-server")}
             for name, pids in groups.items():
                 sample[name] = sum(cpu_ticks(p) for p in pids) / TICK
+            for i, (pid, port) in enumerate(zip(self.pids["gateway"], self.metrics_ports, strict=True)):
+                sample[f"gw{i}_cpu"] = cpu_ticks(pid) / TICK
+                sample[f"gw{i}_acks"] = acks(port)
             self.samples.append(sample)
             time.sleep(0.5)
 
@@ -207,6 +225,11 @@ class Sampler(threading.Thread):
             f"{k}_cores": round((last[k] - first[k]) / span, 2) for k in ("gateway", "generator", "postgres", "redis")
         }
         out["rss_mb"] = round(max(s["rss_mb"] for s in inside))
+        per_ack = []
+        for i in range(len(self.metrics_ports)):
+            acked = last[f"gw{i}_acks"] - first[f"gw{i}_acks"]
+            per_ack.append(round((last[f"gw{i}_cpu"] - first[f"gw{i}_cpu"]) / acked * 1e6, 1) if acked else None)
+        out["gateway_cpu_us_per_ack"] = per_ack
         return out
 
 
@@ -248,6 +271,18 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, default=5_000.0)
     parser.add_argument("--window", type=int, default=2, help="reports in flight per terminal when saturating")
     parser.add_argument("--gateways", type=int, default=2, help="gateway processes sharing the port (SO_REUSEPORT)")
+    parser.add_argument(
+        "--gc-threshold",
+        type=int,
+        default=None,
+        help="GONGWU_GC_THRESHOLD of the gateways (default: theirs; 0: Python's collector defaults)",
+    )
+    parser.add_argument(
+        "--gc-ab",
+        action="store_true",
+        help="the second gateway keeps Python's collector defaults (GONGWU_GC_THRESHOLD=0): CPU per "
+        "ack of the two, side by side in one run",
+    )
     parser.add_argument("--ceiling-rows", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="1,000 terminals, 10 s phases, 50,000 ceiling rows")
     parser.add_argument("--out", type=Path, default=HERE)
@@ -285,6 +320,9 @@ def main() -> None:
         "GONGWU_GATEWAY_REUSE_PORT": "1",
         "GONGWU_DATA_DIR": str(scratch / "var"),
     }
+    if args.gc_threshold is not None:
+        env["GONGWU_GC_THRESHOLD"] = str(args.gc_threshold)
+    metrics_ports = [free_port() for _ in range(args.gateways)]
     args.out.mkdir(parents=True, exist_ok=True)
     log = scratch / "gateway.log"
     gateways = []
@@ -293,7 +331,9 @@ def main() -> None:
             gateways.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "gongwu.app", "gateway"],
-                    env=env | {"GONGWU_GATEWAY_ID": f"bench-{i}"},
+                    env=env
+                    | {"GONGWU_GATEWAY_ID": f"bench-{i}", "GONGWU_METRICS_PORT": str(metrics_ports[i])}
+                    | ({"GONGWU_GC_THRESHOLD": "0"} if args.gc_ab and i == 1 else {}),
                     stdout=out,
                     stderr=subprocess.STDOUT,
                 )
@@ -311,7 +351,7 @@ def main() -> None:
          "--first", str(FIRST_PHONE), "--code", CODE, "--phases", json.dumps(phases)],
         stdout=subprocess.PIPE, env=env | {"PYTHONPATH": str(ROOT)},
     )  # fmt: skip
-    sampler = Sampler([g.pid for g in gateways], generator.pid)
+    sampler = Sampler([g.pid for g in gateways], generator.pid, metrics_ports)
     sampler.start()
     results: list[dict[str, Any]] = []
     assert generator.stdout is not None
@@ -345,6 +385,8 @@ def main() -> None:
                     "cpu": _cpu_model(), "when": datetime.now(UTC).isoformat(timespec="seconds")},
         "terminals": args.terminals,
         "gateways": args.gateways,
+        "gc_threshold": args.gc_threshold,
+        "gc_ab": args.gc_ab,
         "load_before": round(load_before[0], 2),
         "ceiling": ceilings,
         "phases": results,
@@ -359,13 +401,19 @@ def main() -> None:
         sys.exit("FAILED: fewer positions stored than acked")
 
 
+def _gc(threshold: int | None) -> str:
+    if threshold is None:
+        return "default"
+    return "0 (Python's collector defaults)" if threshold == 0 else f"{threshold:,}"
+
+
 def tables(summary: dict[str, Any]) -> str:
     """The measured tables in markdown (RESULTS.md quotes them)."""
     m = summary["machine"]
     out = [
         f"Machine: {m['cpus']} vCPU {m['cpu']}, Linux {m['kernel']}, Python {m['python']}; run {m['when']}; "
         f"load average before the run {summary.get('load_before', '?')}; {summary.get('gateways', 1)} gateway "
-        "process(es).",
+        f"process(es); GONGWU_GC_THRESHOLD {_gc(summary.get('gc_threshold'))}.",
         "",
         "| write path into `vehicle_position` (same table, same machine) | connections | rows/s |",
         "|---|---:|---:|",
@@ -397,6 +445,16 @@ def tables(summary: dict[str, Any]) -> str:
             f"| {r.get('redis_cores', '')} | {r.get('rss_mb', '')} | {r.get('load_average', '')} |"
         )
     out += ["", f"Acked in all phases: {summary['acked']:,}; rows stored: {summary['stored']:,}.", ""]
+    names = [f"gateway {i}" for i in range(summary.get("gateways", 1))]
+    if summary.get("gc_ab"):
+        names[:2] = ["gateway 0 (GONGWU_GC_THRESHOLD default)", "gateway 1 (0: Python's collector defaults)"]
+    timed = [r for r in summary["phases"] if r.get("gateway_cpu_us_per_ack")]
+    if timed:
+        out += ["| gateway CPU µs per acked position | " + " | ".join(names) + " |"]
+        out += ["|---" + "|---:" * len(names) + "|"]
+        for r in timed:
+            out.append(f"| {r['phase']} | " + " | ".join(str(v) for v in r["gateway_cpu_us_per_ack"]) + " |")
+        out.append("")
     return "\n".join(out)
 
 

@@ -65,6 +65,7 @@ def serve(
 
     from gongwu.app.main import create_app
     from gongwu.core import logs
+    from gongwu.core.runtime import tune_gc
 
     settings = load_settings()
     logs.configure(settings.core.log_format, settings.core.log_level)
@@ -76,6 +77,7 @@ def serve(
         from gongwu.app.demo import LOGINS_TEXT
 
         typer.echo(LOGINS_TEXT)
+    tune_gc(settings.core.gc_threshold)
     # our logging (text or JSON); the request middleware logs each request once, with its id
     uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False,
                 proxy_headers=True)  # fmt: skip
@@ -316,6 +318,7 @@ def _run_background(gateways: bool, consumers: bool) -> None:
     from gongwu.app.observability import serve_ops
     from gongwu.app.platform import Platform
     from gongwu.core import logs
+    from gongwu.core.runtime import tune_gc
     from gongwu.telematics.runtime import background_tasks
 
     settings = load_settings()
@@ -338,6 +341,7 @@ def _run_background(gateways: bool, consumers: bool) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await platform.start()
+        tune_gc(settings.core.gc_threshold)
         ops = None
         if settings.core.metrics_port is not None:
 

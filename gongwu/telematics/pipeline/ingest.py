@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
+
+import orjson
 
 from gongwu.core.events import EventBus
 from gongwu.devices import Position
@@ -80,7 +81,7 @@ def bus_publisher(bus: EventBus, *, stream_maxlen: int = 1_000_000) -> Publish:
 
         return publish
     script = client.register_script(_XADD_ALL)
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    dumps = orjson.dumps  # the event is plain JSON types; orjson encodes it several times faster than json
 
     async def publish_redis(fixes: Sequence[Fix]) -> None:
         for start in range(0, len(fixes), 1000):
