@@ -211,3 +211,25 @@ def test_fast_path_gives_the_same_positions_as_the_typed_path() -> None:
         got = j.decode_positions(raw)
         assert got.header == want.header
         assert got.positions == j.positions(want)
+
+
+def test_a_learned_item_layout_gives_what_the_item_walk_gives() -> None:
+    """The fast path learns each additional-item layout it walks and unpacks the next region of that length in
+    one go; a region of the same length with other items (or other lengths) is walked again, never misread."""
+    from gongwu.devices.jt808 import fastpath
+
+    def report(*items: j.Item) -> bytes:
+        loc = j.Location(0, 0b11, 39.9, 116.4, 50, 36.5, 90, datetime(2026, 3, 1, 8, tzinfo=UTC), items)
+        return j.encode(j.message(j.LocationReport(loc), phone="13800000001", serial=1))
+
+    first = report(j.Mileage(1234.5), j.FuelGauge(40.2), j.GnssSatellites(9), j.RawItem(0xEB, b"\x01\x02\x03"))
+    # the same region length, other items: a 4-byte analog word and IO status in place of mileage and fuel
+    other = report(j.AnalogInputs(1, 2), j.IoStatus(5), j.SignalStrength(20), j.RawItem(0xEB, b"\x01\x02\x03"))
+    # the same length again, the same ids, but a vendor item one byte longer and a satellites item one shorter
+    shifted = report(j.Mileage(1.0), j.FuelGauge(2.0), j.RawItem(0x31, b""), j.RawItem(0xEB, b"\x01\x02\x03\x04"))
+    assert len(first) == len(other) == len(shifted)
+    fastpath._layouts.clear()
+    for wire in (first, first, other, other, shifted, first):
+        got = j.decode_positions(wire)
+        assert got.positions == j.positions(j.decode(wire)), wire.hex()
+    assert len(fastpath._layouts) == 1  # learned from the first; the others fell back to the walk

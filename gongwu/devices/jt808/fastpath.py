@@ -11,6 +11,7 @@ same Position either way (a test checks it on every vector and on generated fram
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -79,12 +80,9 @@ def _position(
     terminal_id: str,
     *,
     _basic: Any = _BASIC,
-    _u16: Any = _U16,
-    _u32: Any = _U32,
     _time: Any = parse_bcd_time,
     _new: Any = _new_position,
     _alarms: Any = alarms_of,
-    _kind: Any = _KINDS,
 ) -> Position:
     if end - pos < 28:
         raise Jt808DecodeError(f"location needs 28 bytes, {end - pos} present", frame, pos)
@@ -96,8 +94,47 @@ def _position(
     extras: dict[Extra, ExtraValue] = {_STATUS: status}
     if alarm:
         extras[_ALARM] = alarm
-    odometer = fuel = None
     pos += 28
+    layout = _layouts.get(end - pos)
+    found = layout(data, pos, extras) if layout is not None else None
+    if found is not None:
+        odometer, fuel = found
+    else:
+        odometer, fuel = _walk(data, pos, end, frame, extras)
+    built: Position = _new(
+        terminal_id,
+        time,
+        -lat_raw / 1e6 if status & 4 else lat_raw / 1e6,
+        -lon_raw / 1e6 if status & 8 else lon_raw / 1e6,
+        bool(status & 2),
+        float(altitude),
+        speed / 10,
+        float(course),
+        bool(status & 1),
+        odometer,
+        fuel,
+        None,
+        _alarms(alarm),
+        extras,
+    )
+    return built
+
+
+def _walk(
+    data: bytes,
+    pos: int,
+    end: int,
+    frame: bytes,
+    extras: dict[Extra, ExtraValue],
+    *,
+    _u16: Any = _U16,
+    _u32: Any = _U32,
+    _kind: Any = _KINDS,
+) -> tuple[float | None, float | None]:
+    """The additional items one by one (the odometer and fuel returned, the rest into ``extras``); then the
+    region's layout is learned for the next frame of the same length."""
+    start = pos
+    odometer = fuel = None
     while pos < end:
         at = pos + 2
         if at > end or at + data[pos + 1] > end:
@@ -135,20 +172,74 @@ def _position(
                 extras[_AD1] = word >> 16
         elif length == 2:
             extras[_EVENT] = _u16(data, at)[0]
-    built: Position = _new(
-        terminal_id,
-        time,
-        -lat_raw / 1e6 if status & 4 else lat_raw / 1e6,
-        -lon_raw / 1e6 if status & 8 else lon_raw / 1e6,
-        bool(status & 2),
-        float(altitude),
-        speed / 10,
-        float(course),
-        bool(status & 1),
-        odometer,
-        fuel,
-        None,
-        _alarms(alarm),
-        extras,
+    if end > start and end - start not in _layouts and len(_layouts) < MAX_LAYOUTS:
+        _layouts[end - start] = _compile_layout(data, start, end)
+    return odometer, fuel
+
+
+# -- learned layouts ------------------------------------------------------------------------------------------
+#
+# A terminal model sends the same additional items, in the same order and lengths, in every report; only a
+# vendor item's length may vary. So the item region's length almost always names its layout. Once a region has
+# been walked, a function is generated for its layout: one struct unpack of the whole region, a comparison of
+# every item id and length with the layout's (a region of that length with other items falls back to the walk),
+# then the same conversions the walk makes. Equal ids and lengths in order mean the walk would take exactly the
+# same steps, so the result is the same Position (tests compare both paths on every vector and generated frames).
+
+MAX_LAYOUTS = 256
+Layout = Callable[[bytes, int, dict[Extra, ExtraValue]], tuple[float | None, float | None] | None]
+"""A learned layout: (data, region start, extras) → (odometer, fuel), or None when the region is not that layout."""
+_layouts: dict[int, Layout] = {}
+
+_VALUE = {1: ("I", 4), 2: ("B", 1), 3: ("B", 1), 4: ("H", 2), 5: ("H", 2), 6: ("H", 2), 7: ("I", 4), 8: ("I", 4)}
+_VALUE[9] = ("H", 2)
+"""Item kind (see ``_KINDS``) → struct code and the length the walk requires for its value."""
+_STORE = {
+    1: "odometer = {v} / 10",
+    2: "extras[_SATS] = {v}",
+    3: "extras[_RSSI] = {v}",
+    4: "fuel = {v} / 10",
+    5: "extras[_RECORDER] = {v} / 10",
+    6: "extras[_IO] = {v}",
+    7: "extras[_SIGNALS] = {v}",
+    8: "extras[_AD0] = {v} & 0xFFFF; extras[_AD1] = {v} >> 16",
+    9: "extras[_EVENT] = {v}",
+}
+
+
+def _compile_layout(data: bytes, pos: int, end: int) -> Layout:
+    fmt, names, stores = [">"], [], []
+    shape: list[int] = []
+    while pos < end:
+        item, length = data[pos], data[pos + 1]
+        i = len(shape) // 2
+        fmt.append("BB")
+        names += [f"i{i}", f"n{i}"]
+        shape += [item, length]
+        value = _VALUE.get(_KINDS[item])
+        if value is not None and value[1] == length:
+            fmt.append(value[0])
+            names.append(f"v{i}")
+            stores.append(_STORE[_KINDS[item]].format(v=f"v{i}"))
+        elif length:
+            fmt.append(f"{length}x")
+        pos += 2 + length
+    checked = ", ".join(names[k] for k in range(len(names)) if names[k][0] in "in")
+    source = (
+        "def layout(data, pos, extras):\n"
+        f"    {', '.join(names)}, = _unpack(data, pos)\n"
+        f"    if ({checked},) != _shape:\n"
+        "        return None\n"
+        "    odometer = fuel = None\n"
+        + "".join(f"    {line}\n" for store in stores for line in store.split("; "))
+        + "    return odometer, fuel\n"
     )
-    return built
+    namespace: dict[str, Any] = {
+        "_unpack": struct.Struct("".join(fmt)).unpack_from,
+        "_shape": tuple(shape),
+        "_SATS": _SATS, "_RSSI": _RSSI, "_RECORDER": _RECORDER, "_IO": _IO, "_SIGNALS": _SIGNALS,
+        "_AD0": _AD0, "_AD1": _AD1, "_EVENT": _EVENT,
+    }  # fmt: skip
+    exec(source, namespace)
+    layout: Layout = namespace["layout"]
+    return layout
