@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from gongwu.core.db import Database
-from gongwu.devices import Position
+from gongwu.core.events import decode_payload, encode_payload
+from gongwu.devices import Alarm, Position
 from gongwu.telematics.maintenance import ensure_partitions, partition_name, prune_positions
 from gongwu.telematics.models import PositionRow
 from gongwu.telematics.pipeline import Fix
@@ -209,3 +210,15 @@ async def test_a_row_the_database_refuses_is_set_aside_and_its_message_refused(
     assert len(refusals) == len(bad) and all(r.levelno == logging.WARNING for r in refusals)
     assert all(f"terminal 1 (car {car.vehicle.id}," in r.getMessage() for r in refusals)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_the_event_on_redis_reads_back_as_the_event_the_in_process_bus_carries() -> None:
+    """The Redis publisher encodes ``event_for_json`` with orjson (datetimes written by orjson); a consumer must
+    read back exactly ``event()`` — the same times to the microsecond, the same alarms."""
+    position = Position(
+        "t", NOW, 39.9, 116.4, True, speed_kmh=30.0, alarms=frozenset({Alarm.SOS, Alarm.OVERSPEED}), soc_pct=80.5
+    )
+    received = datetime(2026, 3, 1, 4, 5, 6, 789012, tzinfo=UTC)
+    for one in (Fix(position, 1, 7, received), fix(7, NOW)):
+        assert decode_payload(encode_payload(one.event_for_json())) == one.event()
+        assert one.event()["received_at"] in (received.isoformat(), NOW.isoformat())

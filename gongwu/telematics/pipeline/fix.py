@@ -173,11 +173,19 @@ class Fix:
 
     def event(self) -> dict[str, Any]:
         """The payload published on ``telematics.positions`` once the fix is stored."""
+        payload = self.event_for_json()
+        payload["time"] = self.device_time.isoformat()
+        payload["received_at"] = self.received_at.isoformat()
+        return payload
+
+    def event_for_json(self) -> dict[str, Any]:
+        """:meth:`event` with its two times still datetimes, for orjson, which writes them as the same ISO 8601
+        text as ``isoformat()`` at a fraction of the cost (the Redis publisher encodes one per position)."""
         return {
             "vehicle_id": self.vehicle_id,
             "terminal_id": self.terminal_id,
-            "time": self.device_time.isoformat(),
-            "received_at": self.received_at.isoformat(),
+            "time": self.device_time,
+            "received_at": self.received_at,
             "lat": self.lat,
             "lon": self.lon,
             "speed_kmh": self.speed_kmh,
@@ -189,6 +197,6 @@ class Fix:
             "distance_m": round(self.distance_m, 1),
             "fuel_l": self.fuel_l,
             "soc_pct": self.soc_pct,
-            "alarms": sorted(self.alarms),
+            "alarms": sorted(self.alarms) if self.alarms else [],
             "flags": int(self.flags),
         }

@@ -86,6 +86,6 @@ def bus_publisher(bus: EventBus, *, stream_maxlen: int = 1_000_000) -> Publish:
     async def publish_redis(fixes: Sequence[Fix]) -> None:
         for start in range(0, len(fixes), 1000):
             chunk = fixes[start : start + 1000]
-            await script(keys=[topics.POSITIONS], args=[stream_maxlen, *(dumps(f.event()) for f in chunk)])
+            await script(keys=[topics.POSITIONS], args=[stream_maxlen, *(dumps(f.event_for_json()) for f in chunk)])
 
     return publish_redis
