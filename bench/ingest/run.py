@@ -180,16 +180,14 @@ def pids_named(name: str) -> list[int]:
     return out
 
 
-def acks(metrics_port: int) -> float:
-    """The gateway's ``gongwu_gateway_acks_total`` from its /metrics."""
+def acks(metrics_port: int) -> float | None:
+    """The gateway's ``gongwu_gateway_acks_total`` from its /metrics; None when the scrape failed."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=2) as response:
-            for line in response.read().decode().splitlines():
-                if line.startswith("gongwu_gateway_acks_total "):
-                    return float(line.split()[1])
+            lines = response.read().decode().splitlines()
     except OSError:
-        pass
-    return 0.0
+        return None
+    return next((float(line.split()[1]) for line in lines if line.startswith("gongwu_gateway_acks_total ")), None)
 
 
 class Sampler(threading.Thread):
@@ -200,25 +198,26 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.pids = {"gateway": gateways, "generator": [generator]}
         self.metrics_ports = metrics_ports
-        self.samples: list[dict[str, float]] = []
+        self.samples: list[dict[str, Any]] = []
         self.running = True
 
     def run(self) -> None:
         tick = 0
         while self.running:
-            sample = {"t": time.time(), "rss_mb": sum(rss_mb(p) for p in self.pids["gateway"])}
+            sample: dict[str, Any] = {"t": time.time(), "rss_mb": sum(rss_mb(p) for p in self.pids["gateway"])}
             groups = self.pids | {"postgres": pids_named("postgres"), "redis": pids_named("redis-server")}
             for name, pids in groups.items():
                 sample[name] = sum(cpu_ticks(p) for p in pids) / TICK
             if tick % 4 == 0:  # every 2 s: a scrape costs the gateway CPU too
-                for i, (pid, port) in enumerate(zip(self.pids["gateway"], self.metrics_ports, strict=True)):
-                    sample[f"gw{i}_cpu"] = cpu_ticks(pid) / TICK
-                    sample[f"gw{i}_acks"] = acks(port)
+                cpu = [cpu_ticks(pid) / TICK for pid in self.pids["gateway"]]
+                acked = [acks(port) for port in self.metrics_ports]
+                if None not in acked:  # a failed scrape leaves the sample out of the per-ack figures
+                    sample["gw_cpu"], sample["gw_acks"] = cpu, acked
             self.samples.append(sample)
             tick += 1
             time.sleep(0.5)
 
-    def window(self, start: float, end: float) -> dict[str, float]:
+    def window(self, start: float, end: float) -> dict[str, Any]:
         inside = [s for s in self.samples if start <= s["t"] <= end + 0.6]
         if len(inside) < 2:
             return {}
@@ -228,13 +227,13 @@ class Sampler(threading.Thread):
             f"{k}_cores": round((last[k] - first[k]) / span, 2) for k in ("gateway", "generator", "postgres", "redis")
         }
         out["rss_mb"] = round(max(s["rss_mb"] for s in inside))
-        per_ack: list[float | None] = []
-        scraped = [s for s in inside if "gw0_acks" in s]
-        for i in range(len(self.metrics_ports)):
-            acked = scraped[-1][f"gw{i}_acks"] - scraped[0][f"gw{i}_acks"] if len(scraped) > 1 else 0
-            cpu = scraped[-1][f"gw{i}_cpu"] - scraped[0][f"gw{i}_cpu"] if len(scraped) > 1 else 0
-            per_ack.append(round(cpu / acked * 1e6, 1) if acked else None)
-        out["gateway_cpu_us_per_ack"] = per_ack
+        scraped = [s for s in inside if "gw_acks" in s]
+        if len(scraped) > 1:
+            a, b = scraped[0], scraped[-1]
+            out["gateway_cpu_us_per_ack"] = [
+                round((cpu1 - cpu0) / (n1 - n0) * 1e6, 1) if n1 > n0 else None
+                for cpu0, cpu1, n0, n1 in zip(a["gw_cpu"], b["gw_cpu"], a["gw_acks"], b["gw_acks"], strict=True)
+            ]
         return out
 
 

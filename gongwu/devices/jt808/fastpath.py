@@ -191,8 +191,9 @@ Layout = Callable[[bytes, int, dict[Extra, ExtraValue]], tuple[float | None, flo
 """A learned layout: (data, region start, extras) → (odometer, fuel), or None when the region is not that layout."""
 _layouts: dict[int, Layout] = {}
 
-_VALUE = {1: ("I", 4), 2: ("B", 1), 3: ("B", 1), 4: ("H", 2), 5: ("H", 2), 6: ("H", 2), 7: ("I", 4), 8: ("I", 4)}
-_VALUE[9] = ("H", 2)
+_VALUE = {
+    1: ("I", 4), 2: ("B", 1), 3: ("B", 1), 4: ("H", 2), 5: ("H", 2), 6: ("H", 2), 7: ("I", 4), 8: ("I", 4), 9: ("H", 2)
+}  # fmt: skip
 """Item kind (see ``_KINDS``) → struct code and the length the walk requires for its value."""
 _STORE = {
     1: "odometer = {v} / 10",
